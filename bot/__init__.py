@@ -1,0 +1,1 @@
+"""Answer stage: retrieval, cited answers, the LangChain chain and the LLM."""

@@ -1,0 +1,166 @@
+"""Cited answers: parse [n] markers, verify every number against the cited sentences, build
+extractive answers, and decide refusal from the retrieval evidence. Pure functions.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.lang import EN, HANS, HANT, normalize, numbers, to_script
+from bot.retrieve import Retrieval
+from bot.types import Citation, Hit
+from corpus.types import ACHIEVED, PLANNED
+
+_MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
+_CLAIM_END = re.compile(r"(?<=[。；;！？!?\n])")
+
+REFUSAL = {
+    HANS: "报告中没有找到这个问题的答案。",
+    HANT: "報告中沒有找到這個問題的答案。",
+    EN: "The documents do not answer this question.",
+}
+_LABELS = {
+    HANS: {PLANNED: "计划", ACHIEVED: "已完成"},
+    HANT: {PLANNED: "計劃", ACHIEVED: "已完成"},
+    EN: {PLANNED: "planned", ACHIEVED: "achieved"},
+}
+
+
+def parse_markers(text: str) -> list[int]:
+    """Citation numbers in order of appearance: "a[1]b[2, 3]" -> [1, 2, 3]."""
+    out = []
+    for group in _MARKER.findall(text):
+        out.extend(int(n) for n in re.split(r"[,，、\s]+", group) if n)
+    return out
+
+
+def _strip_raw_markers(text: str) -> str:
+    return _MARKER.sub("", text)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """An answer that passed verification: its text (renumbered markers) and the cited hits."""
+
+    text: str
+    hits: tuple[Hit, ...]
+    dropped: tuple[str, ...]  # claims removed because nothing cited supports them
+
+
+def verify(answer: str, context: list[Hit], question: str = "") -> Verified | None:
+    """Keep the claims whose markers point into ``context`` and whose numbers occur in what they cite.
+
+    A claim without a marker gets the context sentence that contains all its numbers (and
+    shares most characters with it); a claim that no cited sentence supports is dropped.
+    Returns None when nothing supported remains. Markers are renumbered 1..m in order.
+    """
+    asked = set(numbers(question))
+    kept: list[tuple[str, list[int]]] = []
+    dropped: list[str] = []
+    for claim in (c for c in _CLAIM_END.split(answer) if c.strip()):
+        cited = [n for n in parse_markers(claim) if 1 <= n <= len(context)]
+        body = _strip_raw_markers(claim).strip()
+        if not body or not re.search(r"\w", body):
+            continue
+        if not cited:
+            cited = _best_support(body, context)
+        claim_numbers = [x for x in numbers(body) if x not in asked]
+        sources = " ".join(context[n - 1].sentence.text for n in cited)
+        if cited and all(_number_in(x, sources) for x in claim_numbers):
+            kept.append((body, cited))
+        else:
+            dropped.append(body)
+    if not kept:
+        return None
+    order: list[int] = []
+    for _, cited in kept:
+        order.extend(n for n in cited if n not in order)
+    renumber = {old: new for new, old in enumerate(order, 1)}
+    text = "".join(_attach(body, sorted({renumber[n] for n in cited})) for body, cited in kept)
+    return Verified(text=text, hits=tuple(context[n - 1] for n in order), dropped=tuple(dropped))
+
+
+def _number_in(number: str, text: str) -> bool:
+    return number in numbers(text) or number in text
+
+
+def _best_support(claim: str, context: list[Hit]) -> list[int]:
+    claim_numbers = set(numbers(claim))
+    chars = set(re.findall(r"\w", claim))
+    best, best_overlap = None, 0.0
+    for n, hit in enumerate(context, 1):
+        sentence = hit.sentence.text
+        if not all(_number_in(x, sentence) for x in claim_numbers):
+            continue
+        overlap = len(chars & set(normalize(sentence))) / max(len(chars), 1)
+        if overlap > best_overlap:
+            best, best_overlap = n, overlap
+    return [best] if best is not None and best_overlap >= 0.3 else []
+
+
+def _attach(body: str, markers: list[int]) -> str:
+    """Put the markers after the claim, before its closing punctuation."""
+    tail = re.search(r"[。；;！？!?.，,\s]*$", body)
+    core, end = body[: tail.start()], body[tail.start():].strip() if tail else ""
+    return core + "".join(f"[{n}]" for n in markers) + (end or ("。" if re.search(r"[\u4e00-\u9fff]", core) else ". "))
+
+
+def citations(hits) -> tuple[Citation, ...]:
+    return tuple(Citation.of(n, h) for n, h in enumerate(hits, 1))
+
+
+def label(hit: Hit, script: str, question: str) -> str:
+    """A short time label, e.g. "2026年计划：" — the year only when the sentence or question states it."""
+    s = hit.sentence
+    word = _LABELS[script].get(s.period)
+    if not word:
+        return ""
+    year = s.year if s.year and (str(s.year) in s.text or str(s.year) in question) else None
+    if script == EN:
+        return f"({year} {word}) " if year else f"({word}) "
+    return f"{year}年{word}：" if year else f"{word}："
+
+
+def extractive(question: str, hits: list[Hit], script: str) -> tuple[str, list[Hit]]:
+    """Answer with the best evidence sentence(s) themselves, each followed by its marker."""
+    chosen = pick_evidence(hits)
+    parts = []
+    for n, hit in enumerate(chosen, 1):
+        text = to_script(hit.sentence.text, script).rstrip("。；;，,")
+        parts.append(f"{label(hit, script, question)}{text}[{n}]")
+    if script == EN:
+        return "According to the report (quoted in Chinese): " + "; ".join(parts) + ".", chosen
+    return "；".join(parts) + "。", chosen
+
+
+def pick_evidence(hits: list[Hit], max_sentences: int = 3, ratio: float = 0.6) -> list[Hit]:
+    """The top hit, plus close runners-up that cover the question well (multi-part questions)."""
+    if not hits:
+        return []
+    top = hits[0]
+    chosen = [top]
+    for h in hits[1:]:
+        if len(chosen) == max_sentences:
+            break
+        if h.score >= ratio * top.score and h.coverage >= 0.5 and h.sentence.text != top.sentence.text:
+            chosen.append(h)
+    return chosen
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Refusal thresholds, calibrated on the dev set (see docs/benchmarks.md)."""
+
+    min_coverage: float = 0.5     # Chinese questions: topic terms found in the evidence
+    strong_dense: float = 0.62    # ...unless the dense match alone is this close
+    min_dense_en: float = 0.35    # questions without Chinese characters: dense only
+
+
+def should_refuse(retrieval: Retrieval, script: str, t: Thresholds = Thresholds()) -> bool:
+    """Refuse when the evidence does not cover the question: decided from retrieval, not the LLM."""
+    if not retrieval.hits:
+        return True
+    best_cov = max(h.coverage for h in retrieval.hits[:3])
+    if script == EN or not retrieval.terms:
+        return retrieval.best_dense < t.min_dense_en
+    return best_cov < t.min_coverage and retrieval.best_dense < t.strong_dense

@@ -1,0 +1,72 @@
+"""Language and script of a question, script conversion (OpenCC), and Chinese-aware tokens.
+
+    >>> tokens("嶗山區新增就業3.19萬人")   # script-insensitive: Traditional becomes Simplified
+    ['崂', '山', '区', '新', '增', '就', '业', '3.19', '万', '人', '崂山', '山区', '区新', '新增', '增就', '就业', '业3.19', '3.19万', '万人']
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+HANS, HANT, EN = "zh-Hans", "zh-Hant", "en"
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_TOKEN = re.compile(r"\d+(?:\.\d+)?%?|[a-z]+(?:'[a-z]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=2)
+def _converter(config: str):
+    import opencc
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    return _converter("t2s").convert(text)
+
+
+def to_traditional(text: str) -> str:
+    return _converter("s2t").convert(text)
+
+
+def detect(text: str) -> str:
+    """zh-Hans, zh-Hant or en (anything without Chinese characters is answered in English)."""
+    cjk = _CJK.findall(text)
+    if not cjk:
+        return EN
+    han = "".join(cjk)
+    simplified, traditional = to_simplified(han), to_traditional(han)
+    # Characters that change under t2s are Traditional-only, and under s2t Simplified-only.
+    trad_only = sum(a != b for a, b in zip(han, simplified))
+    simp_only = sum(a != b for a, b in zip(han, traditional))
+    return HANT if trad_only > simp_only else HANS
+
+
+def to_script(text: str, script: str) -> str:
+    """Render ``text`` in the question's script; English questions keep the source text."""
+    if script == HANS:
+        return to_simplified(text)
+    if script == HANT:
+        return to_traditional(text)
+    return text
+
+
+def normalize(text: str) -> str:
+    """The form used for matching: NFKC, Simplified, lower case, thousands separators dropped."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    return to_simplified(text).lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Unigrams and bigrams of Chinese characters, numbers and latin words, script-insensitive.
+
+    Whitespace tokenization finds nothing in Chinese; bigrams are the classic, robust choice
+    (no dictionary to go stale on new place names).
+    """
+    units = _TOKEN.findall(normalize(text))
+    return units + [a + b for a, b in zip(units, units[1:])]
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers as written, for checking that an answer's numbers occur in its sources."""
+    return re.findall(r"\d+(?:\.\d+)?", re.sub(r"(?<=\d),(?=\d{3})", "", unicodedata.normalize("NFKC", text)))

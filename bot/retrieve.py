@@ -1,0 +1,230 @@
+"""Hybrid retrieval: dense chunks from Chroma + BM25 over sentences, fused by RRF, scoped in time,
+then narrowed to the sentences that answer. Exposed as a LangChain BaseRetriever.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from bot.lang import normalize, tokens
+from bot.scope import Scope, question_scope, scope_factor
+from bot.types import Hit
+from corpus.types import Sentence
+
+# Words that shape a question but carry no topic: they must not count against coverage.
+_QUESTION_WORDS = (
+    "什么", "多少", "哪些", "哪个", "哪里", "哪", "几个", "几项", "几处", "几", "怎么", "怎样", "如何", "是否",
+    "吗", "呢", "吧", "请问", "的", "了", "是", "有", "在", "和", "与", "对", "为", "要", "将", "把", "被",
+    "名字", "名称", "叫", "情况", "方面", "工作", "进度", "成绩", "主要", "计划", "目标", "要求", "分别",
+    "达到", "做了", "取得", "年", "个", "项", "所", "处", "去年", "今年", "明年", "这次", "这个", "属于",
+)
+_EN_STOP = {"the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "is", "are", "was", "were", "did",
+            "do", "does", "how", "many", "much", "what", "which", "who", "when", "where", "why", "by", "with",
+            "it", "its", "this", "that", "be", "been", "has", "have", "had", "will", "at", "as", "from"}
+_YEARISH = re.compile(r"(?:19|20)\d{2}年?")
+
+
+def rrf(rankings: Sequence[Sequence[Hashable]], k: int = 60) -> dict[Hashable, float]:
+    """Reciprocal rank fusion: score(x) = sum over lists of 1 / (k + rank), ranks from 1."""
+    fused: dict[Hashable, float] = defaultdict(float)
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, 1):
+            fused[key] += 1.0 / (k + rank)
+    return dict(fused)
+
+
+class BM25:
+    """Okapi BM25 over pre-tokenized texts (a small inverted index; pure Python, fast enough here)."""
+
+    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.n = len(docs)
+        self.lengths = [len(d) for d in docs]
+        self.avg = (sum(self.lengths) / self.n) if self.n else 0.0
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, doc in enumerate(docs):
+            for term, tf in Counter(doc).items():
+                self.postings[term].append((i, tf))
+
+    def idf(self, term: str) -> float:
+        df = len(self.postings.get(term, ()))
+        return math.log((self.n - df + 0.5) / (df + 0.5) + 1.0)
+
+    def scores(self, query: Sequence[str]) -> dict[int, float]:
+        out: dict[int, float] = defaultdict(float)
+        for term in set(query):
+            idf = self.idf(term)
+            for i, tf in self.postings.get(term, ()):
+                norm = tf + self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg)
+                out[i] += idf * tf * (self.k1 + 1) / norm
+        return dict(out)
+
+
+def content_terms(question: str) -> list[str]:
+    """The question's topic words (jieba on the Simplified form), without question scaffolding.
+
+    Years are left out: the time scope handles them.
+    """
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    words = []
+    for w in jieba.lcut(normalize(question)):
+        w = w.strip()
+        if not w or w in _QUESTION_WORDS or w in _EN_STOP or _YEARISH.fullmatch(w):
+            continue
+        if len(w) == 1 and not w.isdigit():
+            continue
+        if not re.search(r"\w", w):
+            continue
+        words.append(w)
+    return list(dict.fromkeys(words))
+
+
+def term_match(term: str, text: str) -> float:
+    """1 when the term occurs in the (normalized) text; otherwise the share of its character
+    bigrams that do, discounted: "服务平台" half-matches a text saying 服务 ... 平台."""
+    if term in text:
+        return 1.0
+    grams = [term[i:i + 2] for i in range(len(term) - 1)]
+    if len(grams) < 2:
+        return 0.0
+    return 0.8 * sum(g in text for g in grams) / len(grams)
+
+
+def coverage(terms: Sequence[str], text: str, weight) -> float:
+    """Weighted share of ``terms`` found in ``text`` (normalized); rare terms weigh most."""
+    total = sum(weight(t) for t in terms)
+    if not total:
+        return 0.0
+    return sum(weight(t) * term_match(t, text) for t in terms) / total
+
+
+@dataclass
+class _Snapshot:
+    """The committed sentences of the index, tokenized, with their BM25 index."""
+
+    key: tuple
+    sentences: list[Sentence]
+    texts: list[str]              # normalized sentence texts, for term matching
+    bm25: BM25
+    position: dict[tuple[str, int], int]
+    titles: dict[str, str]
+    versions: dict[str, str]
+
+    def weight(self, term: str) -> float:
+        """IDF of a term over sentences (substring match); a term found nowhere weighs most."""
+        df = sum(term in t for t in self.texts)
+        return math.log((len(self.texts) + 1) / (df + 0.5))
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found: the ranked sentence hits and the evidence used to decide refusal."""
+
+    question: str
+    hits: tuple[Hit, ...]
+    scope: Scope
+    terms: tuple[str, ...]
+    best_dense: float
+    timings_ms: dict
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense (Chroma, query prompt) + BM25 (character bigrams, script-insensitive), RRF, time scope."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: object                 # index.build.Index
+    k: int = 6                    # sentences returned
+    k_dense: int = 12             # chunks asked from Chroma
+    k_lexical: int = 30           # sentences from BM25
+    rrf_k: int = 20
+    now_year: int = 0             # 0: this calendar year
+    _snapshot: _Snapshot | None = None
+
+    # --- LangChain interface -----------------------------------------------------------------
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        return [hit_document(h) for h in self.retrieve(query).hits]
+
+    # --- ours -------------------------------------------------------------------------------------
+    def snapshot(self) -> _Snapshot:
+        """Sentences of committed documents; rebuilt only when the catalog changed."""
+        catalog = self.index.catalog
+        docs = catalog.documents()
+        key = tuple((d.doc_id, d.version) for d in docs)
+        if self._snapshot is None or self._snapshot.key != key:
+            sentences = [s for s in catalog.sentences() if not s.heading]
+            toks = [tokens(s.text) for s in sentences]
+            self._snapshot = _Snapshot(
+                key=key, sentences=sentences, texts=[normalize(s.text) for s in sentences], bm25=BM25(toks),
+                position={(s.doc_id, s.idx): i for i, s in enumerate(sentences)},
+                titles={d.doc_id: d.title for d in docs}, versions={d.doc_id: d.version for d in docs})
+        return self._snapshot
+
+    def retrieve(self, question: str) -> Retrieval:
+        t0 = time.perf_counter()
+        snap = self.snapshot()
+        scope = question_scope(question, self.now_year or date.today().year)
+        terms = content_terms(question)
+        if not snap.sentences:
+            return Retrieval(question, (), scope, tuple(terms), 0.0, {"retrieve": 0.0})
+
+        dense_rank, dense_score = self._dense(question, snap)
+        t1 = time.perf_counter()
+        lexical = snap.bm25.scores(tokens(question))
+        lexical_rank = sorted(lexical, key=lexical.get, reverse=True)[: self.k_lexical]
+        fused = rrf([dense_rank, lexical_rank], k=self.rrf_k)
+
+        hits = []
+        for i, base in fused.items():
+            s = snap.sentences[i]
+            factor = scope_factor(s, scope)
+            cov = coverage(terms, snap.texts[i], snap.weight)
+            hits.append(Hit(sentence=s, score=base * factor * (0.5 + cov), dense=dense_score.get(i, 0.0),
+                            lexical=lexical.get(i, 0.0), coverage=cov, scope=factor,
+                            title=snap.titles.get(s.doc_id, "")))
+        hits.sort(key=lambda h: h.score, reverse=True)
+        best_dense = max(dense_score.values(), default=0.0)
+        t2 = time.perf_counter()
+        return Retrieval(question, tuple(hits[: self.k]), scope, tuple(terms), best_dense,
+                         {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t0) * 1000})
+
+    def _dense(self, question: str, snap: _Snapshot) -> tuple[list[int], dict[int, float]]:
+        """Sentences of the top chunks, in chunk order; chunks of uncommitted versions are ignored."""
+        from index.store import search
+
+        vector = self.index.embeddings.embed_query(question)
+        ranked: list[int] = []
+        best: dict[int, float] = {}
+        live = [h for h in search(self.index.store, vector, self.k_dense * 2)
+                # a chunk of a version being written (or left by a killed run) is not visible yet
+                if snap.versions.get(h.metadata.get("doc_id")) == h.metadata.get("version")]
+        for hit in live[: self.k_dense]:
+            meta = hit.metadata
+            for idx in range(meta["first_sentence"], meta["last_sentence"] + 1):
+                pos = snap.position.get((meta["doc_id"], idx))
+                if pos is not None and pos not in best:
+                    best[pos] = hit.score
+                    ranked.append(pos)
+        return ranked, best
+
+
+def hit_document(hit: Hit) -> LCDocument:
+    s = hit.sentence
+    return LCDocument(page_content=s.text, metadata={
+        "doc_id": s.doc_id, "idx": s.idx, "start": s.start, "end": s.end, "section": s.section,
+        "period": s.period, "year": s.year, "score": hit.score, "dense": hit.dense, "coverage": hit.coverage,
+        "title": hit.title})
+

@@ -1,0 +1,87 @@
+"""Typed records of the answer stage: retrieval hits, citations and answers."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from corpus.types import Sentence
+
+LLM = "llm"
+EXTRACTIVE = "extractive"
+MODES = (LLM, EXTRACTIVE)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A sentence found for a question, with the evidence behind its rank."""
+
+    sentence: Sentence
+    score: float            # final score after fusion and the time-scope adjustment
+    dense: float = 0.0      # cosine similarity of the best chunk holding the sentence (0 if none)
+    lexical: float = 0.0    # BM25 score of the sentence
+    coverage: float = 0.0   # share (IDF-weighted) of the question's content terms found in the sentence
+    scope: float = 1.0      # time-scope factor applied (1 = matches or neutral)
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quoted source sentence, verbatim from the cleaned document, with its position."""
+
+    n: int
+    doc: str
+    text: str
+    start: int
+    end: int
+    section: str = ""
+    period: str = ""
+    year: int | None = None
+    title: str = ""
+
+    @classmethod
+    def of(cls, n: int, hit: Hit) -> "Citation":
+        s = hit.sentence
+        return cls(n=n, doc=s.doc_id, text=s.text, start=s.start, end=s.end, section=s.section,
+                   period=s.period, year=s.year, title=hit.title)
+
+    def to_json(self) -> dict:
+        return {"n": self.n, "doc": self.doc, "text": self.text, "start": self.start, "end": self.end,
+                "section": self.section, "period": self.period, "year": self.year}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the user gets: a short answer with [n] markers, its citations, or a refusal."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    refused: bool = False
+    mode: str = EXTRACTIVE
+    standalone: str = ""                     # the question after follow-up condensation
+    related: tuple[Citation, ...] = ()       # nearest passages shown when refusing: not an answer
+    notice: str = ""                         # why the answer fell back, or why input was rejected
+    timings_ms: dict = field(default_factory=dict)
+
+    def to_json(self, qid: str | None = None) -> dict:
+        # "answer" is the plain text; "answer_marked" has the [n] markers the citations' n refer to.
+        # (The eval scorer reads every digit in "answer" as a claimed number, markers included.)
+        out = {"id": qid, "question": self.question, "answer": strip_markers(self.text),
+               "answer_marked": self.text, "refused": self.refused,
+               "citations": [c.to_json() for c in self.citations], "mode": self.mode,
+               "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
+        if self.standalone and self.standalone != self.question:
+            out["standalone_question"] = self.standalone
+        if self.related:
+            out["related"] = [c.to_json() for c in self.related]
+        if self.notice:
+            out["notice"] = self.notice
+        return out
+
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def strip_markers(text: str) -> str:
+    """"2.8万人[1]。" -> "2.8万人。""""
+    return _MARKER.sub("", text)

@@ -1,0 +1,1 @@
+"""Corpus stage: files -> cleaned text -> sentences with offsets, sections and periods."""

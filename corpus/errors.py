@@ -1,0 +1,25 @@
+"""Domain errors of the corpus stage; the CLI and UI turn them into one-line messages."""
+
+
+class CorpusError(Exception):
+    """A file that cannot become a document. The message names the file and the reason."""
+
+
+class MissingFile(CorpusError):
+    pass
+
+
+class UnsupportedFormat(CorpusError):
+    pass
+
+
+class UndecodableFile(CorpusError):
+    pass
+
+
+class EmptyDocument(CorpusError):
+    pass
+
+
+class FileTooLarge(CorpusError):
+    pass

@@ -1,0 +1,1 @@
+"""Index stage: chunks, embeddings, the Chroma store and reindexing."""

@@ -1,0 +1,273 @@
+"""Reindexing: files -> documents -> chunks -> Chroma, by content hash, under a writer lock.
+
+Each document version (``doc_id@hash``) is written with LangChain's indexing API and a record
+manager in the catalog, then committed in the catalog, and only then are older versions deleted.
+A run killed at any point leaves the previous versions answering; the next run re-embeds only
+the chunks that did not make it (the record manager knows which did).
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from corpus.errors import CorpusError
+from corpus.types import Document
+from index.catalog import Catalog, SQLiteRecordManager
+from index.chunk import Chunk, document_version, make_chunks
+from index.settings import Settings
+
+# Bump when cleaning, sentence splitting or chunking changes: every document is then re-chunked.
+PIPELINE = "1"
+# Chunks per vector-store write; each write is followed by its record-manager update.
+WRITE_BATCH = 64
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+
+Progress = Callable[[int, int, str], None]  # (done, total, what)
+
+
+class IndexingError(Exception):
+    """Base of the index stage's domain errors."""
+
+
+class IndexBusy(IndexingError):
+    """Another process holds the writer lock of this data dir."""
+
+
+class BadInput(IndexingError):
+    """Some input files cannot be indexed; nothing was written."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+class UnknownDocument(IndexingError):
+    pass
+
+
+@dataclass
+class Report:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    embedded: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [f"{len(getattr(self, k))} {k}" for k in ("added", "updated", "removed", "unchanged", "skipped")]
+        return f"{', '.join(parts)}; {self.embedded} chunks embedded in {self.seconds:.1f} s"
+
+
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Expand folders into their supported files; named files are taken as they are.
+
+    Returns (files, skipped notes). A named file that does not exist is kept, so loading it
+    reports the error; a file in a folder with an unsupported extension is skipped with a note.
+    """
+    files: list[Path] = []
+    skipped: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            for f in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                (files if f.suffix.lower() in SUPPORTED else skipped).append(
+                    f if f.suffix.lower() in SUPPORTED else f"{f}: unsupported type, skipped")
+        else:
+            files.append(path)
+    return files, skipped  # type: ignore[return-value]
+
+
+class Index:
+    """One data dir's index: the catalog, the Chroma collection and the writer lock.
+
+    Construction is cheap: Chroma and the embedding model open on first use.
+    """
+
+    def __init__(self, settings: Settings, embeddings=None, client=None) -> None:
+        self.settings = settings
+        self.catalog = Catalog(settings.data_dir / "catalog.sqlite")
+        self.records = SQLiteRecordManager(self.catalog, namespace=f"chroma/{settings.collection}")
+        self._embeddings = embeddings
+        self._client = client
+        self._store = None
+
+    @property
+    def embeddings(self):
+        if self._embeddings is None:
+            from index.embed import make_embeddings
+            self._embeddings = make_embeddings(self.settings)
+        return self._embeddings
+
+    @property
+    def store(self):
+        if self._store is None:
+            from index.store import vector_store
+            self._store = vector_store(self.settings, self.embeddings, client=self._client)
+        return self._store
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the data dir's writer lock; a second writer is refused at once, not queued."""
+        from filelock import FileLock, Timeout
+
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.settings.data_dir / "index.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise IndexBusy(f"another reindex is running on {self.settings.data_dir}; "
+                            "try again when it has finished") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # --- reading -------------------------------------------------------------------------------
+    def load(self, files: list[Path]) -> list[Document]:
+        """Load every file before anything is written, so one bad file changes nothing."""
+        from corpus.load import load_document
+
+        docs, errors = [], []
+        for f in files:
+            try:
+                docs.append(load_document(f, max_bytes=self.settings.max_file_bytes))
+            except CorpusError as e:
+                errors.append(str(e))
+        seen: dict[str, Document] = {}
+        for d in docs:
+            if d.doc_id in seen:
+                errors.append(f"{d.source}: same name as {seen[d.doc_id].source}; rename one of them")
+            seen[d.doc_id] = d
+        if errors:
+            raise BadInput(errors)
+        return docs
+
+    # --- writing -------------------------------------------------------------------------------
+    def build(self, paths: list[Path] | None = None, *, full: bool = True, progress: Progress | None = None) -> Report:
+        """Index ``paths`` (default: the corpus dir). ``full`` also removes documents not among them."""
+        started = time.perf_counter()
+        files, skipped = collect_files(paths or [self.settings.corpus_dir])
+        docs = self.load(files)
+        if full and not docs:
+            raise BadInput([f"no supported documents in {', '.join(map(str, paths or [self.settings.corpus_dir]))}"])
+        with self.writer():
+            report = self._write(docs, full=full, progress=progress)
+        report.skipped = skipped
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def add(self, paths: list[Path], progress: Progress | None = None) -> Report:
+        return self.build(paths, full=False, progress=progress)
+
+    def add_documents(self, docs: list[Document], progress: Progress | None = None) -> Report:
+        """Index already loaded documents (the UI's upload path)."""
+        started = time.perf_counter()
+        with self.writer():
+            report = self._write(docs, full=False, progress=progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, doc_id: str) -> Report:
+        started = time.perf_counter()
+        with self.writer():
+            if not self.catalog.forget_document(doc_id):
+                known = ", ".join(sorted(self.catalog.versions())) or "none"
+                raise UnknownDocument(f"no document {doc_id!r} in the index; known: {known}")
+            self._sweep()
+        return Report(removed=[doc_id], seconds=time.perf_counter() - started)
+
+    def _write(self, docs: list[Document], *, full: bool, progress: Progress | None) -> Report:
+        report = Report()
+        committed = self.catalog.versions()
+        groups = self.catalog.groups(self.records.namespace)
+        plan: list[tuple[Document, str, list[Chunk]]] = []
+        for doc in docs:
+            version = document_version(doc, f"{PIPELINE}/{self.settings.chunk_chars}")
+            chunks = make_chunks(doc, version, self.settings.chunk_chars)
+            if committed.get(doc.doc_id) == version and groups.get(version) == len(chunks):
+                report.unchanged.append(doc.doc_id)
+                continue
+            plan.append((doc, version, chunks))
+
+        todo = sum(self.records.exists([c.id for c in chunks]).count(False) for _, _, chunks in plan)
+        with _progress_bar(todo, progress, self.embeddings if todo else None) as tick:
+            for doc, version, chunks in plan:
+                report.embedded += self._write_version(doc, version, chunks)
+                (report.updated if doc.doc_id in committed else report.added).append(doc.doc_id)
+                tick(0, doc.doc_id)
+        if full:
+            keep = {d.doc_id for d in docs}
+            for doc_id in sorted(set(committed) - keep):
+                self.catalog.forget_document(doc_id)
+                report.removed.append(doc_id)
+        self._sweep()
+        return report
+
+    def _write_version(self, doc: Document, version: str, chunks: list[Chunk]) -> int:
+        from langchain_core.documents import Document as LCDocument
+        from langchain_core.indexing import index
+
+        lc_docs = [LCDocument(id=c.id, page_content=c.text, metadata=c.metadata()) for c in chunks]
+        result = index(lc_docs, self.records, self.store, cleanup=None, source_id_key="version",
+                       key_encoder=lambda d: d.id, batch_size=WRITE_BATCH)
+        self.catalog.commit_document(doc, version, len(chunks))
+        return result["num_added"]
+
+    def _sweep(self) -> None:
+        """Delete chunks of versions nobody reads: replaced, removed or left by a killed run."""
+        live = set(self.catalog.versions().values())
+        stale = [g for g in self.catalog.groups(self.records.namespace) if g not in live]
+        if not stale:
+            return
+        keys = self.records.list_keys(group_ids=stale)
+        for lo in range(0, len(keys), 1000):
+            part = keys[lo:lo + 1000]
+            self.store.delete(ids=part)
+            self.records.delete_keys(part)
+
+    # --- facts -----------------------------------------------------------------------------------
+    def stats(self) -> dict:
+        docs = self.catalog.documents()
+        out = {
+            "data_dir": str(self.settings.data_dir),
+            "store": (f"chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+                      if self.settings.chroma_host else "chroma embedded"),
+            "collection": self.settings.collection,
+            "documents": len(docs),
+            "sentences": sum(d.n_sentences for d in docs),
+            "chunks": sum(d.n_chunks for d in docs),
+        }
+        from index.store import count
+        out["vectors"] = count(self.store)
+        out["disk_bytes"] = sum(p.stat().st_size for p in self.settings.data_dir.rglob("*") if p.is_file())
+        return out
+
+
+@contextmanager
+def _progress_bar(total: int, progress: Progress | None, embeddings) -> Iterator[Callable[[int, str], None]]:
+    """A tqdm bar on stderr (and the caller's callback) fed by the embedder's batches."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="chunk", desc="embedding", disable=total == 0, dynamic_ncols=True)
+    done = 0
+
+    def tick(n: int, what: str = "") -> None:
+        nonlocal done
+        done += n
+        bar.update(n)
+        if progress:
+            progress(done, total, what)
+
+    previous = getattr(embeddings, "on_progress", None)
+    if embeddings is not None and hasattr(embeddings, "on_progress"):
+        embeddings.on_progress = tick
+    try:
+        yield tick
+    finally:
+        if embeddings is not None and hasattr(embeddings, "on_progress"):
+            embeddings.on_progress = previous
+        bar.close()

@@ -1,0 +1,1 @@
+"""Web chat: a thin Gradio adapter over bot."""

@@ -63,13 +63,13 @@ def verify(answer: str, context: list[Hit], question: str = "") -> Verified | No
         if not body or not re.search(r"\w", body):
             continue
         if not cited:
-            cited = _best_support(body, context)
+            cited = _best_support(body, context, asked)
         claim_numbers = [x for x in numbers(body) if x not in asked]
         sources = " ".join(context[n - 1].sentence.text for n in cited)
         if cited and all(_number_in(x, sources) for x in claim_numbers):
             kept.append((body, cited))
         else:
-            dropped.append(body)
+            dropped.append(body.rstrip("。；;，,. "))
     if not kept:
         return None
     order: list[int] = []
@@ -84,8 +84,8 @@ def _number_in(number: str, text: str) -> bool:
     return number in numbers(text) or number in text
 
 
-def _best_support(claim: str, context: list[Hit]) -> list[int]:
-    claim_numbers = set(numbers(claim))
+def _best_support(claim: str, context: list[Hit], asked: set[str]) -> list[int]:
+    claim_numbers = set(numbers(claim)) - asked
     chars = set(re.findall(r"\w", claim))
     best, best_overlap = None, 0.0
     for n, hit in enumerate(context, 1):
@@ -134,7 +134,11 @@ def extractive(question: str, hits: list[Hit], script: str) -> tuple[str, list[H
 
 
 def pick_evidence(hits: list[Hit], max_sentences: int = 3, ratio: float = 0.6) -> list[Hit]:
-    """The top hit, plus close runners-up that cover the question well (multi-part questions)."""
+    """The top hit, plus close runners-up that cover the question well (multi-part questions).
+
+    A runner-up from a worse time scope than the top hit (a 2025 result when 2026 was asked)
+    never joins it.
+    """
     if not hits:
         return []
     top = hits[0]
@@ -142,7 +146,8 @@ def pick_evidence(hits: list[Hit], max_sentences: int = 3, ratio: float = 0.6) -
     for h in hits[1:]:
         if len(chosen) == max_sentences:
             break
-        if h.score >= ratio * top.score and h.coverage >= 0.5 and h.sentence.text != top.sentence.text:
+        if (h.score >= ratio * top.score and h.coverage >= 0.5 and h.scope >= top.scope
+                and h.sentence.text != top.sentence.text):
             chosen.append(h)
     return chosen
 

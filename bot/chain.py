@@ -9,7 +9,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from langchain_core.output_parsers import StrOutputParser
@@ -23,12 +23,19 @@ from bot.retrieve import HybridRetriever, Retrieval
 from bot.types import EXTRACTIVE, LLM, MODES, Answer, Hit
 from index.settings import Settings
 
+# Text that addresses a model rather than a reader: kept in the index (it is data and can be
+# quoted), but never put in front of the LLM, so a document cannot steer the answer.
+_INSTRUCTION = re.compile(
+    r"(忽略|无视|無視|忽視|忽视).{0,6}(以上|之前|前面|上述|所有).{0,4}(指令|指示|提示|要求|规则|規則)"
+    r"|ignore (all |any )?(the )?(previous|above|prior) (instructions|prompts?)"
+    r"|system prompt|系统提示|系統提示|你现在是|你現在是|you are now",
+    re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
 _LANGUAGE_LINE = {HANS: "请用简体中文简短回答，并标注资料编号。", HANT: "請用繁體中文簡短回答，並標注資料編號。",
                   EN: "Answer briefly in English, citing the source numbers like [1]."}
 _PERIOD_NOTE = {"achieved": "已完成", "planned": "计划"}
 MESSAGES = {
-    "empty": {HANS: "请输入一个问题。", HANT: "請輸入一個問題。", EN: "Please type a question."},
+    "empty": {HANS: "请输入一个问题。", HANT: "請輸入一個問題。", EN: "请输入一个问题。Please type a question."},
     "too_long": {HANS: "问题太长了（{n}个字符），请缩短到{max}个字符以内。",
                  HANT: "問題太長了（{n}個字元），請縮短到{max}個字元以內。",
                  EN: "The question is too long ({n} characters); please keep it under {max}."},
@@ -123,6 +130,8 @@ class Answerer:
             yield Event("status", standalone)
         retrieval = self.retriever.retrieve(standalone)
         timings = {"retrieve": retrieval.timings_ms["retrieve"]}
+        # Sentences that address a model are data: never an answer, never in front of the LLM.
+        retrieval = replace(retrieval, hits=tuple(h for h in retrieval.hits if not _INSTRUCTION.search(h.sentence.text)))
 
         if A.should_refuse(retrieval, script, self.thresholds):
             yield Event("answer", answer=self._refusal(question, standalone, retrieval, script, mode, timings, t0))

@@ -83,5 +83,5 @@ _MARKER = re.compile(r"\[(\d{1,2})\]")
 
 
 def strip_markers(text: str) -> str:
-    """"2.8万人[1]。" -> "2.8万人。""""
+    """Remove canonical [n] markers: '2.8万人[1]。' -> '2.8万人。'."""
     return _MARKER.sub("", text)

@@ -9,6 +9,7 @@ the sentence they close.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from corpus.clean import DAMAGED
 from corpus.types import Sentence
@@ -90,7 +91,7 @@ def _cut_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if run == i:
             i += 1
             continue
-        cut = _absorb_closers(text, run, end, i, closes_at)
+        cut = _absorb_closers(text, run, end, closes_at)
         if depth[cut - start] == 0 and _ends_sentence(text, i, run, cut, end):
             spans.append((piece, cut))
             piece = cut
@@ -110,19 +111,22 @@ def _bracket_pairs(text: str, start: int, end: int, opaque: set[int]) -> tuple[d
     pairs opened before ``p`` and closed at or after it (0 means a cut before ``p`` is allowed).
     """
     stack: list[tuple[str, int]] = []
+    open_count: Counter[str] = Counter()  # openers on the stack by closer, so a check is O(1)
     closes_at: dict[int, int] = {}
     for i in range(start, end):
         ch = text[i]
         if i in opaque:
             continue
-        if ch in _CLOSERS and any(_PAIRS[o] == ch for o, _ in stack):
-            while stack:
+        if ch in _CLOSERS and open_count[ch]:
+            while stack:  # openers above the matching one are unmatched and dropped
                 opener, at = stack.pop()
+                open_count[_PAIRS[opener]] -= 1
                 if _PAIRS[opener] == ch:
                     closes_at[i] = at
                     break
         elif ch in _PAIRS:
             stack.append((ch, i))
+            open_count[_PAIRS[ch]] += 1
     diff = [0] * (end - start + 2)
     for close, open_ in closes_at.items():
         diff[open_ + 1 - start] += 1
@@ -141,15 +145,12 @@ def _terminator_run(text: str, i: int, end: int, opaque: set[int]) -> int:
     return j
 
 
-def _absorb_closers(text: str, run: int, end: int, run_start: int, closes_at: dict[int, int]) -> int:
-    # Closers right after the end mark belong to the sentence: those closing a pair opened
-    # before the mark, and stray ones (their opener was on an earlier line).
+def _absorb_closers(text: str, run: int, end: int, closes_at: dict[int, int]) -> int:
+    # Closers right after the end mark belong to the sentence ("…。”"), matched or stray
+    # (a stray one's opener was on an earlier line); an ASCII '"' opening a new quote does not.
     k = run
     while k < end and text[k] in _CLOSERS:
-        opener = closes_at.get(k)
-        if opener is not None and opener >= run_start:
-            break
-        if opener is None and text[k] in _PAIRS:  # an ASCII '"' that opens a new quote
+        if k not in closes_at and text[k] in _PAIRS:
             break
         k += 1
     return k

@@ -42,3 +42,36 @@ class FakeEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_queries([text])[0]
+
+
+class FakeChatModel:
+    """Factory for a LangChain chat model with queued replies that records what it was sent."""
+
+    @staticmethod
+    def create(replies: list[str]):
+        from langchain_core.language_models.chat_models import BaseChatModel
+        from langchain_core.messages import AIMessage, AIMessageChunk
+        from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+        class _Fake(BaseChatModel):
+            replies: list[str]
+            seen: list = []
+
+            @property
+            def _llm_type(self) -> str:
+                return "fake-queued"
+
+            def _next(self, messages) -> str:
+                self.seen.append(messages)
+                if not self.replies:
+                    raise RuntimeError("fake model: no more queued replies")
+                return self.replies.pop(0)
+
+            def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+                return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._next(messages)))])
+
+            def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+                for ch in self._next(messages):
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=ch))
+
+        return _Fake(replies=list(replies), seen=[])

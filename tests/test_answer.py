@@ -1,0 +1,152 @@
+"""Pure parts of answering: fusion, BM25, time scope, coverage, citations, verification, refusal."""
+from __future__ import annotations
+
+import pytest
+
+from bot import answer as A
+from bot.condense import condense
+from bot.lang import EN, HANS, HANT, detect, tokens
+from bot.retrieve import BM25, Retrieval, content_terms, coverage, rrf
+from bot.scope import Scope, question_scope, scope_factor
+from bot.types import Answer, Citation, Hit
+from corpus.types import ACHIEVED, PLANNED, UNKNOWN, Sentence
+
+
+def sent(text, idx=0, period=UNKNOWN, year=None, doc="d.txt"):
+    return Sentence(doc_id=doc, idx=idx, text=text, start=idx * 100, end=idx * 100 + len(text),
+                    raw_start=0, raw_end=0, period=period, year=year)
+
+
+def hit(text, idx=0, period=UNKNOWN, year=None, score=1.0, coverage=1.0):
+    return Hit(sentence=sent(text, idx, period, year), score=score, coverage=coverage)
+
+
+# --- fusion and lexical -------------------------------------------------------------------------
+def test_rrf_rewards_agreement_and_keeps_singletons():
+    fused = rrf([["a", "b", "c"], ["b", "a", "d"]], k=60)
+    assert fused["a"] == fused["b"] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused["a"] > fused["c"] > 0 and fused["d"] == pytest.approx(1 / 63)
+    assert rrf([]) == {}
+
+
+def test_bm25_finds_chinese_by_bigrams_where_whitespace_finds_nothing():
+    docs = ["全年實現城鎮新增就業3.19萬人", "推動嶗山茶品牌價值突破21億元", "新增學位4140個"]
+    bm25 = BM25([tokens(d) for d in docs])
+    scores = bm25.scores(tokens("崂山区新增就业多少人"))  # Simplified question, Traditional text
+    assert max(scores, key=scores.get) == 0
+    assert bm25.scores(tokens("天气晴朗")) == {}
+
+
+def test_tokens_are_script_insensitive():
+    assert tokens("嶗山區") == tokens("崂山区")
+    assert "3.19" in tokens("3.19萬人")
+
+
+def test_language_detection():
+    assert detect("2026年城镇新增就业目标是多少？") == HANS
+    assert detect("嶗山區去年新增就業多少人？") == HANT
+    assert detect("How many households moved back in 2025?") == EN
+
+
+# --- time scope ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("question, years, period", [
+    ("2026年计划新开工多少个项目？", {2026}, PLANNED),
+    ("嶗山區去年新增就業多少人？", {2025}, ACHIEVED),
+    ("2025年有几个完整社区完成建设？", {2025}, ACHIEVED),
+    ("新增科技成果的目标是多少项？", set(), PLANNED),
+    ("How many households moved back in 2025?", {2025}, ACHIEVED),
+    ("2025年和2026年的城镇新增就业分别是多少？", {2025, 2026}, None),
+])
+def test_question_scope(question, years, period):
+    assert question_scope(question, now_year=2026) == Scope(frozenset(years), period)
+
+
+def test_scope_factor_prefers_the_asked_year():
+    plan, done = sent("新引進過億元項目100個以上", period=PLANNED, year=2026), sent("新引進125個過億元項目", period=ACHIEVED, year=2025)
+    scope = question_scope("2026年新引进多少个过亿元项目？", now_year=2026)
+    assert scope_factor(plan, scope) > scope_factor(done, scope)
+    assert scope_factor(plan, Scope()) == scope_factor(done, Scope()) == 1.0
+
+
+# --- coverage -----------------------------------------------------------------------------------
+def test_content_terms_drop_question_scaffolding_and_years():
+    assert content_terms("2025年有几个完整社区完成建设？") == ["完整", "社区", "完成", "建设"]
+    assert content_terms("崂山区有多少所高校？") == ["崂山区", "高校"]
+
+
+def test_coverage_weights_rare_terms():
+    weight = {"崂山区": 0.1, "高校": 3.0}.get
+    assert coverage(["崂山区", "高校"], "崂山区完成32项区办实事", weight) == pytest.approx(0.1 / 3.1)
+    assert coverage(["崂山区", "高校"], "崂山区有两所高校", weight) == 1.0
+    assert coverage([], "anything", weight) == 0.0
+
+
+# --- citations and verification -----------------------------------------------------------------
+def test_parse_markers_accepts_common_forms():
+    assert A.parse_markers("a[1]b[2, 3]c【4】d［5］") == [1, 2, 3, 4, 5]
+    assert A.parse_markers("no markers, 2025年") == []
+
+
+CONTEXT = [hit("全年實現城鎮新增就業3.19萬人", 0, ACHIEVED, 2025), hit("實現城鎮新增就業2.8萬人", 1, PLANNED, 2026)]
+WRONG_YEAR = Hit(sentence=CONTEXT[0].sentence, score=0.9, coverage=1.0, scope=0.45)
+
+
+def test_verify_keeps_supported_claims_and_renumbers():
+    v = A.verify("2026年目标是新增就业2.8万人[2]。", CONTEXT, "2026年城镇新增就业目标是多少？")
+    assert v is not None and v.text == "2026年目标是新增就业2.8万人[1]。"
+    assert [h.sentence.text for h in v.hits] == ["實現城鎮新增就業2.8萬人"]
+
+
+def test_verify_drops_a_claim_whose_number_is_not_in_its_citation():
+    v = A.verify("新增就业2.8万人[2]。GDP增长10%[2]。", CONTEXT, "问题")
+    assert v is not None and "10%" not in v.text and v.dropped == ("GDP增长10%",)
+
+
+def test_verify_rejects_out_of_range_markers_and_unsupported_answers():
+    assert A.verify("新增就业9.9万人[7]。", CONTEXT, "问题") is None
+    assert A.verify("", CONTEXT, "问题") is None
+
+
+def test_verify_attaches_the_sentence_that_holds_an_unmarked_claims_numbers():
+    v = A.verify("2025年新增就业3.19万人。", CONTEXT, "2025年新增就业多少？")
+    assert v is not None and v.text.endswith("[1]。") and v.hits[0].sentence.year == 2025
+
+
+def test_numbers_from_the_question_need_no_citation():
+    v = A.verify("2026年的目标是2.8万人[2]。", CONTEXT, "2026年城镇新增就业目标是多少？")
+    assert v is not None and "2026" in v.text
+
+
+def test_extractive_answer_quotes_best_sentence_in_question_script():
+    text, used = A.extractive("2026年新增就业目标？", [CONTEXT[1], WRONG_YEAR], HANS)
+    assert text.startswith("2026年计划：") or text.startswith("计划：")
+    assert "实现城镇新增就业2.8万人[1]" in text and used == [CONTEXT[1]]
+    text_t, _ = A.extractive("2026年新增就業目標？", [CONTEXT[1]], HANT)
+    assert "實現城鎮新增就業2.8萬人[1]" in text_t
+
+
+def test_refusal_is_decided_from_evidence():
+    strong = Retrieval("q", (hit("x", coverage=0.9),), Scope(), ("完整",), best_dense=0.3, timings_ms={})
+    weak = Retrieval("q", (hit("x", coverage=0.2),), Scope(), ("高校",), best_dense=0.3, timings_ms={})
+    assert not A.should_refuse(strong, HANS)
+    assert A.should_refuse(weak, HANS)
+    assert A.should_refuse(Retrieval("q", (), Scope(), (), 0.0, {}), HANS)
+    en = Retrieval("q", (hit("x", coverage=0.0),), Scope(), ("party",), best_dense=0.2, timings_ms={})
+    assert A.should_refuse(en, EN)
+    assert not A.should_refuse(Retrieval("q", en.hits, Scope(), ("tea",), best_dense=0.5, timings_ms={}), EN)
+
+
+def test_answer_json_keeps_markers_apart_from_the_plain_answer():
+    c = Citation(n=1, doc="d.txt", text="實現城鎮新增就業2.8萬人", start=5, end=18)
+    out = Answer(question="q", text="2.8万人[1]。", citations=(c,)).to_json("x1")
+    assert out["answer"] == "2.8万人。" and out["answer_marked"] == "2.8万人[1]。"
+    assert out["citations"][0]["n"] == 1 and set(out) >= {"id", "question", "refused", "mode", "timings_ms"}
+
+
+# --- follow-ups ---------------------------------------------------------------------------------
+def test_condense_swaps_the_time_of_a_follow_up():
+    assert condense("那2025年呢？", "2026年城镇新增就业目标是多少？") == "2025年城镇新增就业目标是多少？"
+    assert condense("What about 2025?", "How many jobs were created in 2026?") == "How many jobs were created in 2025?"
+    assert condense("2026年新增学位多少？", "2026年计划投用哪些学校？") == "2026年新增学位多少？"
+    assert condense("那合肥路小学呢？", "2026年计划投用哪些学校？") is None  # topic change: left to the LLM
+    assert condense("那2025年呢？", None) == "那2025年呢？"

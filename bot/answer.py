@@ -66,7 +66,7 @@ def verify(answer: str, context: list[Hit], question: str = "") -> Verified | No
             cited = _best_support(body, context, asked)
         claim_numbers = [x for x in numbers(body) if x not in asked]
         sources = " ".join(context[n - 1].sentence.text for n in cited)
-        if cited and all(_number_in(x, sources) for x in claim_numbers):
+        if cited and all(_number_in(x, sources) for x in claim_numbers) and _adds_supported_fact(body, question, sources):
             kept.append((body, cited))
         else:
             dropped.append(body.rstrip("。；;，,. "))
@@ -81,7 +81,24 @@ def verify(answer: str, context: list[Hit], question: str = "") -> Verified | No
 
 
 def _number_in(number: str, text: str) -> bool:
-    return number in numbers(text) or number in text
+    """Whole numbers only: "2" is not supported by a sentence that says "2025"."""
+    return number in numbers(text)
+
+
+def _adds_supported_fact(claim: str, question: str, sources: str) -> bool:
+    """A claim must say something the question did not: a number, or wording from its sources.
+
+    "崂山区在企业上市方面取得了全省唯一的成绩。" only restates the question and is no answer.
+    """
+    asked = set(numbers(question))
+    if any(x not in asked for x in numbers(claim)):
+        return True
+    if not re.search(r"[\u4e00-\u9fff]", claim):
+        return True  # an English claim: its wording cannot be matched against Chinese sources
+    q, src = normalize(question), normalize(sources)
+    c = normalize(claim)
+    new = {c[i:i + 2] for i in range(len(c) - 1)} - {q[i:i + 2] for i in range(len(q) - 1)}
+    return sum(1 for g in new if re.fullmatch(r"[\u4e00-\u9fff]{2}", g) and g in src) >= 2
 
 
 def _best_support(claim: str, context: list[Hit], asked: set[str]) -> list[int]:

@@ -31,8 +31,8 @@ _INSTRUCTION = re.compile(
     r"|system prompt|系统提示|系統提示|你现在是|你現在是|you are now",
     re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
-_LANGUAGE_LINE = {HANS: "请用简体中文简短回答，并标注资料编号。", HANT: "請用繁體中文簡短回答，並標注資料編號。",
-                  EN: "Answer briefly in English, citing the source numbers like [1]."}
+_LANGUAGE_LINE = {HANS: "请用简体中文回答。", HANT: "請用繁體中文回答。",
+                  EN: "Answer in English, one or two sentences, each followed by its source number like [1]."}
 _PERIOD_NOTE = {"achieved": "已完成", "planned": "计划"}
 MESSAGES = {
     "empty": {HANS: "请输入一个问题。", HANT: "請輸入一個問題。", EN: "请输入一个问题。Please type a question."},
@@ -178,7 +178,7 @@ class Answerer:
                       timings_ms={**timings, "generate": 0.0, "total": _ms(t0)})
 
     def _generate(self, question, standalone, retrieval: Retrieval, script, timings, t0) -> Iterator[Event]:
-        context = list(retrieval.hits[: self.context_size])
+        context = llm_context(retrieval.hits, self.context_size)
         inputs = {"context": format_context(context), "question": standalone, "language": _LANGUAGE_LINE[script]}
         t_gen = time.perf_counter()
         pieces: list[str] = []
@@ -209,6 +209,15 @@ class Answerer:
 
     def _note_llm_failure(self, error: Exception) -> None:
         self._llm_failed = f"the language model is unavailable ({error}); answering from the sources"
+
+
+def llm_context(hits: Sequence[Hit], size: int) -> list[Hit]:
+    """The few sentences the model sees: the best ones, none from a worse time scope than the top
+    (a small model shown a 2025 result next to a 2026 target may well pick the wrong one)."""
+    if not hits:
+        return []
+    top_scope = hits[0].scope
+    return [h for h in hits if h.scope >= top_scope][:size]
 
 
 def format_context(hits: Sequence[Hit]) -> str:

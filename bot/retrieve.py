@@ -9,7 +9,7 @@ import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -32,6 +32,7 @@ _QUESTION_WORDS = (
 _EN_STOP = {"the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "is", "are", "was", "were", "did",
             "do", "does", "how", "many", "much", "what", "which", "who", "when", "where", "why", "by", "with",
             "it", "its", "this", "that", "be", "been", "has", "have", "had", "will", "at", "as", "from"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _YEARISH = re.compile(r"(?:19|20)\d{2}年?")
 
 
@@ -122,6 +123,7 @@ class _Snapshot:
     position: dict[tuple[str, int], int]
     titles: dict[str, str]
     versions: dict[str, str]
+    vectors: dict[int, list[float]] = field(default_factory=dict)  # sentence vectors, filled on demand
 
     def weight(self, term: str) -> float:
         """IDF of a term over sentences (substring match); a term found nowhere weighs most."""
@@ -150,6 +152,7 @@ class HybridRetriever(BaseRetriever):
     k: int = 6                    # sentences returned
     k_dense: int = 12             # chunks asked from Chroma
     k_lexical: int = 30           # sentences from BM25
+    k_sentence_rerank: int = 8    # sentences re-scored one by one for questions without Chinese
     rrf_k: int = 20
     now_year: int = 0             # 0: this calendar year
     _snapshot: _Snapshot | None = None
@@ -196,6 +199,7 @@ class HybridRetriever(BaseRetriever):
                             lexical=lexical.get(i, 0.0), coverage=cov, scope=factor,
                             title=snap.titles.get(s.doc_id, "")))
         hits.sort(key=lambda h: h.score, reverse=True)
+        hits = expand_topic_sentence(hits, snap.sentences, snap.position)
         best_dense = max(dense_score.values(), default=0.0)
         t2 = time.perf_counter()
         return Retrieval(question, tuple(hits[: self.k]), scope, tuple(terms), best_dense,
@@ -218,7 +222,46 @@ class HybridRetriever(BaseRetriever):
                 if pos is not None and pos not in best:
                     best[pos] = hit.score
                     ranked.append(pos)
+        if not _CJK.search(question):
+            ranked = self._rerank_by_sentence(vector, ranked, best, snap)
         return ranked, best
+
+    def _rerank_by_sentence(self, vector, ranked: list[int], best: dict[int, float], snap: _Snapshot) -> list[int]:
+        """Order the sentences of the top chunks by their own similarity to the question.
+
+        Only for questions without Chinese characters: BM25 cannot help them, so inside a chunk
+        the dense score alone has to find the sentence. Sentence vectors are computed once per
+        snapshot, on demand.
+        """
+        head = ranked[: self.k_sentence_rerank]
+        missing = [p for p in head if p not in snap.vectors]
+        if missing:
+            for p, v in zip(missing, self.index.embeddings.embed_documents([snap.sentences[p].text for p in missing])):
+                snap.vectors[p] = v
+        sims = {p: sum(a * b for a, b in zip(vector, snap.vectors[p])) for p in head}
+        for p in head:
+            best[p] = sims[p]
+        return sorted(head, key=sims.get, reverse=True) + ranked[self.k_sentence_rerank:]
+
+
+def expand_topic_sentence(hits: list[Hit], sentences: list[Sentence], position: dict, follow: int = 3) -> list[Hit]:
+    """When the best hit is a paragraph's short topic sentence ("悠悠萬事，民生為大。"), the facts
+    are in the sentences after it: bring them up right behind it, sharing its relevance."""
+    if not hits:
+        return hits
+    top = hits[0]
+    s = top.sentence
+    if len(s.text) > 20 or re.search(r"\d", s.text):
+        return hits
+    pos = position[(s.doc_id, s.idx)]
+    followers = [f for f in sentences[pos + 1: pos + 1 + follow] if f.doc_id == s.doc_id and f.paragraph == s.paragraph]
+    if not followers:
+        return hits
+    taken = {(f.doc_id, f.idx) for f in followers}
+    lifted = [Hit(sentence=f, score=top.score * (0.99 - 0.01 * i), dense=top.dense, coverage=top.coverage,
+                  scope=top.scope, title=top.title) for i, f in enumerate(followers)]
+    rest = [h for h in hits[1:] if (h.sentence.doc_id, h.sentence.idx) not in taken]
+    return [top, *lifted, *rest]
 
 
 def hit_document(hit: Hit) -> LCDocument:

@@ -150,3 +150,27 @@ def test_condense_swaps_the_time_of_a_follow_up():
     assert condense("2026年新增学位多少？", "2026年计划投用哪些学校？") == "2026年新增学位多少？"
     assert condense("那合肥路小学呢？", "2026年计划投用哪些学校？") is None  # topic change: left to the LLM
     assert condense("那2025年呢？", None) == "那2025年呢？"
+
+
+def test_topic_sentence_brings_up_the_facts_after_it():
+    from bot.retrieve import expand_topic_sentence
+
+    para = [Sentence("d", i, t, 0, len(t), 0, 0, paragraph=p) for i, (t, p) in enumerate(
+        [("悠悠萬事，民生為大。", 1), ("完成32項區辦實事；", 1), ("新增就業3.19萬人；", 1), ("下一段。", 2)])]
+    position = {("d", s.idx): s.idx for s in para}
+    hits = [Hit(para[0], 1.0, coverage=0.7), Hit(para[3], 0.5)]
+    out = expand_topic_sentence(hits, para, position)
+    assert [h.sentence.idx for h in out] == [0, 1, 2, 3]
+    assert out[1].coverage == 0.7 and out[1].score < out[0].score
+    factual = [Hit(para[1], 1.0), Hit(para[3], 0.5)]
+    assert expand_topic_sentence(factual, para, position) == factual
+
+
+def test_verify_matches_whole_numbers_only():
+    assert A.verify("有2个[1]。", CONTEXT[:1], "问题") is None  # "2" is not "2025" nor "3.19"
+
+
+def test_verify_rejects_a_claim_that_only_restates_the_question():
+    q = "2025年城镇新增就业情况如何？"
+    assert A.verify("2025年城镇新增就业情况如何[1]。", CONTEXT, q) is None
+    assert A.verify("全年实现城镇新增就业3.19万人[1]。", CONTEXT, q) is not None

@@ -33,7 +33,10 @@ index: models
 	$(PY) -m index build
 
 bench: models
-	$(PY) -m bench.run_all
+	$(PY) -m bench.bench_index
+	$(PY) -m bench.bench_llm
+	$(PY) -m bench.bench_answer
+	$(PY) -m bench.bench_ui
 
 clean:
 	rm -rf $(VENV) .data test-artifacts

@@ -64,9 +64,11 @@ def verify(answer: str, context: list[Hit], question: str = "") -> Verified | No
             continue
         if not cited:
             cited = _best_support(body, context, asked)
-        claim_numbers = [x for x in numbers(body) if x not in asked]
-        sources = " ".join(context[n - 1].sentence.text for n in cited)
-        if cited and all(_number_in(x, sources) for x in claim_numbers) and _adds_supported_fact(body, question, sources):
+        if not _supported(body, cited, context, question):
+            # A small model often puts the right fact behind the wrong number: re-attach the claim
+            # to the context sentence that does hold it, if there is one.
+            cited = _best_support(body, context, asked)
+        if cited and _supported(body, cited, context, question):
             kept.append((body, cited))
         else:
             dropped.append(body.rstrip("。；;，,. "))
@@ -78,6 +80,16 @@ def verify(answer: str, context: list[Hit], question: str = "") -> Verified | No
     renumber = {old: new for new, old in enumerate(order, 1)}
     text = "".join(_attach(body, sorted({renumber[n] for n in cited})) for body, cited in kept)
     return Verified(text=text, hits=tuple(context[n - 1] for n in order), dropped=tuple(dropped))
+
+
+def _supported(claim: str, cited: list[int], context: list[Hit], question: str) -> bool:
+    """Every number of the claim (not asked in the question) occurs in what it cites, and it adds a fact."""
+    if not cited:
+        return False
+    asked = set(numbers(question))
+    sources = " ".join(context[n - 1].sentence.text for n in cited)
+    return (all(_number_in(x, sources) for x in numbers(claim) if x not in asked)
+            and _adds_supported_fact(claim, question, sources))
 
 
 def _number_in(number: str, text: str) -> bool:

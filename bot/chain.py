@@ -58,7 +58,7 @@ class Event:
 class Answerer:
     """Answers questions over an index. Models load lazily; inject fakes in tests."""
 
-    def __init__(self, settings: Settings, index=None, llm=None, context_size: int = 4) -> None:
+    def __init__(self, settings: Settings, index=None, llm=None) -> None:
         from index.build import Index
 
         self.settings = settings
@@ -66,7 +66,6 @@ class Answerer:
         self.retriever = HybridRetriever(index=self.index)
         self._llm = llm
         self._llm_failed = ""
-        self.context_size = context_size
         self.thresholds = A.Thresholds()
 
     # --- models ------------------------------------------------------------------------------
@@ -83,6 +82,7 @@ class Answerer:
     def warm_up(self) -> None:
         """Load the models now rather than on the first question."""
         self.index.embeddings.embed_query("warm up")
+        self.index.store  # noqa: B018 - opens Chroma now, not under the first questions
         self.retriever.snapshot()
         if self.llm is not None and hasattr(self.llm, "load"):
             self.llm.load()
@@ -178,7 +178,7 @@ class Answerer:
                       timings_ms={**timings, "generate": 0.0, "total": _ms(t0)})
 
     def _generate(self, question, standalone, retrieval: Retrieval, script, timings, t0) -> Iterator[Event]:
-        context = llm_context(retrieval.hits, self.context_size)
+        context = llm_context(retrieval.hits, self.settings.llm_context)
         inputs = {"context": format_context(context), "question": standalone, "language": _LANGUAGE_LINE[script]}
         t_gen = time.perf_counter()
         pieces: list[str] = []
@@ -212,12 +212,14 @@ class Answerer:
 
 
 def llm_context(hits: Sequence[Hit], size: int) -> list[Hit]:
-    """The few sentences the model sees: the best ones, none from a worse time scope than the top
-    (a small model shown a 2025 result next to a 2026 target may well pick the wrong one)."""
+    """The few sentences the model sees: the evidence an extractive answer would quote, then the
+    next best up to ``size`` — none from a worse time scope than the top (a small model shown a
+    2025 result next to a 2026 target may well pick the wrong one)."""
     if not hits:
         return []
-    top_scope = hits[0].scope
-    return [h for h in hits if h.scope >= top_scope][:size]
+    evidence = A.pick_evidence(list(hits))
+    rest = [h for h in hits if h not in evidence and h.scope >= hits[0].scope]
+    return (evidence + rest)[:size]
 
 
 def format_context(hits: Sequence[Hit]) -> str:

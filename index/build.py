@@ -7,6 +7,7 @@ the chunks that did not make it (the record manager knows which did).
 """
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -94,20 +95,24 @@ class Index:
         self._embeddings = embeddings
         self._client = client
         self._store = None
+        self._open_lock = threading.Lock()  # the web chat's first questions may arrive together
 
     @property
     def embeddings(self):
-        if self._embeddings is None:
-            from index.embed import make_embeddings
-            self._embeddings = make_embeddings(self.settings)
-        return self._embeddings
+        with self._open_lock:
+            if self._embeddings is None:
+                from index.embed import make_embeddings
+                self._embeddings = make_embeddings(self.settings)
+            return self._embeddings
 
     @property
     def store(self):
-        if self._store is None:
-            from index.store import vector_store
-            self._store = vector_store(self.settings, self.embeddings, client=self._client)
-        return self._store
+        embeddings = self.embeddings
+        with self._open_lock:
+            if self._store is None:
+                from index.store import vector_store
+                self._store = vector_store(self.settings, embeddings, client=self._client)
+            return self._store
 
     @contextmanager
     def writer(self) -> Iterator[None]:

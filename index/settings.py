@@ -37,6 +37,7 @@ class Settings:
     llm_threads: int = field(default=2, metadata={"help": "CPU threads for the local LLM"})
     llm_ctx: int = field(default=4096, metadata={"help": "context window of the local LLM"})
     llm_max_tokens: int = field(default=160, metadata={"help": "longest answer the LLM may write"})
+    llm_context: int = field(default=4, metadata={"help": "source sentences the LLM sees per question"})
     host: str = field(default="127.0.0.1", metadata={"help": "address the web chat binds to"})
     port: int = field(default=7860, metadata={"help": "port of the web chat"})
     auth: str = field(default="", metadata={"help": "user:password to require a login in the web chat"})
@@ -47,7 +48,8 @@ class Settings:
             raise ValueError(f"unknown llm {self.llm!r}; expected one of: {', '.join(LLM_CHOICES)}")
         if self.embed_dtype not in ("bfloat16", "float32"):
             raise ValueError(f"unknown embed_dtype {self.embed_dtype!r}; expected one of: bfloat16, float32")
-        for name in ("chunk_chars", "embed_batch", "llm_threads", "llm_ctx", "llm_max_tokens", "max_question_chars"):
+        for name in ("chunk_chars", "embed_batch", "llm_threads", "llm_ctx", "llm_max_tokens", "llm_context",
+                     "max_question_chars"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be greater than 0, got {getattr(self, name)}")
         if self.max_file_mb <= 0:

@@ -174,3 +174,8 @@ def test_verify_rejects_a_claim_that_only_restates_the_question():
     q = "2025年城镇新增就业情况如何？"
     assert A.verify("2025年城镇新增就业情况如何[1]。", CONTEXT, q) is None
     assert A.verify("全年实现城镇新增就业3.19万人[1]。", CONTEXT, q) is not None
+
+
+def test_verify_reattaches_a_claim_cited_to_the_wrong_sentence():
+    v = A.verify("城镇新增就业2.8万人[1]。", CONTEXT, "2026年城镇新增就业目标是多少？")
+    assert v is not None and v.hits[0].sentence.text == "實現城鎮新增就業2.8萬人" and v.text.endswith("[1]。")

@@ -29,8 +29,9 @@ $(STAMP): pyproject.toml constraints.txt
 models: install
 	$(PY) -m index.provision
 
+# Incremental: adds or updates the default report, keeps documents added since (uploads, `index add`).
 index: models
-	$(PY) -m index build
+	$(PY) -m index add corpus/documents
 
 bench: models
 	$(PY) -m bench.bench_index

@@ -152,13 +152,23 @@ class Index:
         return docs
 
     # --- writing -------------------------------------------------------------------------------
+    def default_paths(self) -> list[Path]:
+        """The corpus folder and, when it exists, the uploads folder: what "reindex all" reads.
+
+        A full build removes every document not found in its paths, so leaving the uploads
+        folder out would delete every upload from the index.
+        """
+        uploads = self.settings.uploads_dir
+        return [self.settings.corpus_dir] + ([uploads] if uploads.is_dir() else [])
+
     def build(self, paths: list[Path] | None = None, *, full: bool = True, progress: Progress | None = None) -> Report:
-        """Index ``paths`` (default: the corpus dir). ``full`` also removes documents not among them."""
+        """Index ``paths`` (default: ``default_paths()``). ``full`` also removes documents not among them."""
         started = time.perf_counter()
-        files, skipped = collect_files(paths or [self.settings.corpus_dir])
+        paths = paths or self.default_paths()
+        files, skipped = collect_files(paths)
         docs = self.load(files)
         if full and not docs:
-            raise BadInput([f"no supported documents in {', '.join(map(str, paths or [self.settings.corpus_dir]))}"])
+            raise BadInput([f"no supported documents in {', '.join(map(str, paths))}"])
         with self.writer():
             report = self._write(docs, full=full, progress=progress)
         report.skipped = skipped

@@ -37,7 +37,7 @@ class Settings:
     llm_threads: int = field(default=2, metadata={"help": "CPU threads for the local LLM"})
     llm_ctx: int = field(default=4096, metadata={"help": "context window of the local LLM"})
     llm_max_tokens: int = field(default=160, metadata={"help": "longest answer the LLM may write"})
-    llm_context: int = field(default=4, metadata={"help": "source sentences the LLM sees per question"})
+    llm_context: int = field(default=2, metadata={"help": "source sentences the LLM sees per question"})
     host: str = field(default="127.0.0.1", metadata={"help": "address the web chat binds to"})
     port: int = field(default=7860, metadata={"help": "port of the web chat"})
     auth: str = field(default="", metadata={"help": "user:password to require a login in the web chat"})

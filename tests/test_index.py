@@ -214,3 +214,11 @@ def test_reindex_killed_with_sigkill_leaves_old_index_answering(settings, fake_e
     final = _vectors(after)
     assert len(final) == new_chunks and all(m["version"] != old_version for _, m in final.values())
     assert any("2.9萬人" in t for t, _ in final.values())
+
+
+def test_default_build_keeps_uploads(settings, fake_embeddings):
+    settings.uploads_dir.mkdir(parents=True)
+    (settings.uploads_dir / "upload.txt").write_text("上传的文件说明了一件事。", encoding="utf-8")
+    idx = Index(settings, embeddings=fake_embeddings)
+    assert sorted(idx.build().added) == sorted([SEED.name, "upload.txt"])
+    assert idx.build().removed == [], "a full default build reads the uploads folder too"

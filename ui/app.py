@@ -197,7 +197,7 @@ class ChatUI:
         """Rebuild the index from the corpus folder and the uploads. Returns (status, table, choices)."""
         progress(0, desc="reading documents")
         try:
-            report = reindex_all(self.index, self.settings, progress=_ticker(progress))
+            report = reindex_all(self.index, progress=_ticker(progress))
         except (CorpusError, IndexingError) as e:
             return render.status_html(f"Not reindexed: {_one_line(e)}", ok=False), *self.documents()
         return render.status_html(f"Reindexed: {report.summary()}."), *self.documents()
@@ -312,7 +312,7 @@ def ensure_index(answerer, settings: Settings) -> None:
     if answerer.index.catalog.documents():
         return
     log.info("the index at %s is empty; indexing %s", settings.data_dir, settings.corpus_dir)
-    reindex_all(answerer.index, settings)
+    reindex_all(answerer.index)
 
 
 def warm_up(answerer) -> None:

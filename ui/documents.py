@@ -112,17 +112,6 @@ def remove_document(index: Index, settings: Settings, doc_id: str) -> bool:
     return False
 
 
-def reindex_paths(settings: Settings) -> list[Path]:
-    """The folders a full reindex reads: the corpus folder and, when it exists, the uploads folder.
-
-    A full build removes every document not found in its folders, so leaving the uploads
-    folder out would delete every upload from the index.
-    """
-    paths = [settings.corpus_dir]
-    if settings.uploads_dir.is_dir():
-        paths.append(settings.uploads_dir)
-    return paths
-
-
-def reindex_all(index: Index, settings: Settings, progress: Progress | None = None) -> Report:
-    return index.build(reindex_paths(settings), full=True, progress=progress)
+def reindex_all(index: Index, progress: Progress | None = None) -> Report:
+    """Reindex the corpus folder and the uploads (Index.default_paths)."""
+    return index.build(full=True, progress=progress)

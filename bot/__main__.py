@@ -40,11 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from bot.chain import Answerer
+    from corpus.errors import CorpusError
+    from index.build import IndexingError
+    from index.embed import EmbedderUnavailable
+    from index.store import StoreUnavailable
 
     answerer = Answerer(settings)
     try:
         _ensure_index(answerer)
-    except Exception as e:  # noqa: BLE001 - one clear line at the edge, details in the exception chain
+    except (IndexingError, CorpusError, EmbedderUnavailable, StoreUnavailable) as e:
         print(f"error: cannot build the index: {e}", file=sys.stderr)
         return 1
     for item in questions:

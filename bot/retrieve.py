@@ -124,11 +124,14 @@ class _Snapshot:
     titles: dict[str, str]
     versions: dict[str, str]
     vectors: dict[int, list[float]] = field(default_factory=dict)  # sentence vectors, filled on demand
+    weights: dict[str, float] = field(default_factory=dict)        # term -> IDF, filled on demand
 
     def weight(self, term: str) -> float:
         """IDF of a term over sentences (substring match); a term found nowhere weighs most."""
-        df = sum(term in t for t in self.texts)
-        return math.log((len(self.texts) + 1) / (df + 0.5))
+        if term not in self.weights:
+            df = sum(term in t for t in self.texts)
+            self.weights[term] = math.log((len(self.texts) + 1) / (df + 0.5))
+        return self.weights[term]
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from corpus.errors import CorpusError
     from index.build import BadInput, Index, IndexingError
+    from index.embed import EmbedderUnavailable
+    from index.store import StoreUnavailable
 
     idx = Index(settings)
     try:
@@ -52,15 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         print("nothing was written", file=sys.stderr)
         return 1
-    except (IndexingError, CorpusError) as e:
+    except (IndexingError, CorpusError, EmbedderUnavailable, StoreUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except Exception as e:  # the store and model layers raise their own small classes too
-        name = type(e).__name__
-        if name in ("StoreUnavailable", "EmbedderUnavailable"):
-            print(f"error: {e}", file=sys.stderr)
-            return 1
-        raise
     finally:
         idx.catalog.close()
 

@@ -32,7 +32,7 @@ def run(cmd: list[str], questions: Path, env_data_dir: Path | None = None) -> tu
 
 
 def summary_row(name: str, answers: list[dict], scored: str) -> tuple:
-    metrics = dict(line.split(": ", 1) for line in scored.splitlines() if ": " in line and not line.startswith("miss"))
+    metrics = dict(line.split(": ", 1) for line in scored.splitlines() if ": " in line and not line.startswith("miss "))
     timings = [a.get("timings_ms") or {} for a in answers]
     answered = [t for a, t in zip(answers, timings) if not a.get("refused")]
     first = [t["first_token"] for t in answered if "first_token" in t]
@@ -60,11 +60,11 @@ def main(argv=None) -> int:
     for mode in ["extractive"] + ([] if args.skip_llm else ["llm"]):
         answers, scored = run(py + ["--mode", mode, "--batch"], DEV)
         rows.append(summary_row(f"dev, {mode}", answers, scored))
-        misses.append((f"dev, {mode}", [line for line in scored.splitlines() if line.startswith("miss")]))
+        misses.append((f"dev, {mode}", [line for line in scored.splitlines() if line.startswith("miss ")]))
     if not args.skip_baseline:
         answers, scored = run([sys.executable, "-m", "bench.baseline"], DEV)
         rows.append(summary_row("dev, LangChain tutorial baseline", answers, scored))
-        misses.append(("baseline", [line for line in scored.splitlines() if line.startswith("miss")]))
+        misses.append(("baseline", [line for line in scored.splitlines() if line.startswith("miss ")]))
     if not args.skip_external:
         subprocess.run([sys.executable, "-m", "index", "--data-dir", str(args.external_data_dir), "build",
                         str(EXTERNAL / "docs"), str(EXTERNAL / "distractors")], cwd=ROOT, check=True)
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
             answers, scored = run(py + ["--data-dir", str(args.external_data_dir), "--mode", mode, "--batch"],
                                   EXTERNAL / "questions.jsonl")
             rows.append(summary_row(f"external (297 docs), {mode}", answers, scored))
-            misses.append((f"external, {mode}", [line for line in scored.splitlines() if line.startswith("miss")]))
+            misses.append((f"external, {mode}", [line for line in scored.splitlines() if line.startswith("miss ")]))
     print(table(rows, HEADER))
     for name, lines in misses:
         print(f"\n### Misses: {name} ({len(lines)})\n")

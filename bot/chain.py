@@ -121,8 +121,8 @@ class Answerer:
         script = detect(cleaned)
         problem = self._input_problem(cleaned, script)
         if problem:
-            yield Event("answer", answer=Answer(question=question, text=problem, refused=True, mode=mode,
-                                                notice=problem, timings_ms={"total": _ms(t0)}))
+            yield Event("answer", answer=Answer(question=question, text=problem, refused=True, mode=mode, notice=problem,
+                                                timings_ms={"retrieve": 0.0, "generate": 0.0, "total": _ms(t0)}))
             return
 
         standalone = self._standalone(cleaned, list(history), mode)

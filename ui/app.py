@@ -315,16 +315,6 @@ def ensure_index(answerer, settings: Settings) -> None:
     reindex_all(answerer.index)
 
 
-def warm_up(answerer) -> None:
-    """Load the models and open the vector store before serving.
-
-    Their lazy first use is not thread-safe: two first questions at once would each open
-    the embedded Chroma client, and chromadb fails both.
-    """
-    answerer.warm_up()
-    answerer.index.store  # noqa: B018 - opening it is the point
-
-
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot.chain import Answerer
@@ -345,11 +335,11 @@ def main() -> int:
         log.error("cannot build the index: %s", e)
         return 1
     try:
-        warm_up(answerer)
+        answerer.warm_up()
     except LLMError as e:
         log.warning("the language model is unavailable (%s); answering by quoting the sources", e)
         answerer = Answerer(settings.with_(llm="none"), index=answerer.index)
-        warm_up(answerer)
+        answerer.warm_up()
     demo = create_app(answerer, settings)
     demo.launch(**launch_options(settings))
     return 0

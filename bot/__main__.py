@@ -51,12 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexingError, CorpusError, EmbedderUnavailable, StoreUnavailable) as e:
         print(f"error: cannot build the index: {e}", file=sys.stderr)
         return 1
-    for item in questions:
-        answer = answerer.ask(item["question"], mode=args.mode)
-        if args.json:
-            print(json.dumps(answer.to_json(item.get("id")), ensure_ascii=False), flush=True)
-        else:
-            print(render_text(answer), flush=True)
+    try:
+        for item in questions:
+            answer = answerer.ask(item["question"], mode=args.mode)
+            if args.json:
+                print(json.dumps(answer.to_json(item.get("id")), ensure_ascii=False), flush=True)
+            else:
+                print(render_text(answer), flush=True)
+    except (EmbedderUnavailable, StoreUnavailable) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

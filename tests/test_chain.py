@@ -120,3 +120,12 @@ def test_context_lines_carry_the_time_scope(settings, index):
     hits = answerer(settings, index).retriever.retrieve("城镇新增就业").hits
     ctx = format_context(hits)
     assert "（2026年计划）" in ctx and "（2025年已完成）" in ctx
+
+
+def test_cli_says_run_make_models_when_the_embedder_is_missing(settings, index, monkeypatch, capsys, tmp_path):
+    from bot.__main__ import main as bot_cli
+
+    monkeypatch.setenv("REPORTQA_MODEL_DIR", str(tmp_path / "no-models"))
+    code = bot_cli(["--data-dir", str(settings.data_dir), "ask", "2026年城镇新增就业目标是多少？"])
+    err = capsys.readouterr().err
+    assert code == 1 and "make models" in err and "Traceback" not in err

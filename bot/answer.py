@@ -197,4 +197,25 @@ def should_refuse(retrieval: Retrieval, script: str, t: Thresholds = Thresholds(
     best_cov = max(h.coverage for h in retrieval.hits[:3])
     if script == EN or not retrieval.terms:
         return retrieval.best_dense < t.min_dense_en
-    return best_cov < t.min_coverage and retrieval.best_dense < t.strong_dense
+    if best_cov < t.min_coverage and retrieval.best_dense < t.strong_dense:
+        return True
+    unit = asked_unit(retrieval.question)
+    return bool(unit) and not any(states_quantity(h.sentence.text, unit) for h in retrieval.hits[:3])
+
+
+# "多少天" asks for a count of days: evidence that never states one does not answer it, however
+# well it covers the topic ("气温已连续多日超过40摄氏度" for "已持续多少天？").
+_ASKED_UNIT = re.compile(r"(?:多少|几)(个|人次|人|天|年|月|次|项|处|所|家|条|名|户|元|万|亿|公里|米|吨|座|场|辆|枚|件|台|倍)")
+_CN_NUMERAL = "零一二三四五六七八九十百千万亿两"
+
+
+def asked_unit(question: str) -> str:
+    """The unit a quantity question asks for, or "" ("2026年要打造几处完整社区？" -> "处")."""
+    m = _ASKED_UNIT.search(normalize(question))
+    return m.group(1) if m else ""
+
+
+def states_quantity(sentence: str, unit: str) -> bool:
+    """True when the sentence gives a number of ``unit`` ("5處完整社區" states a count of 处)."""
+    text = normalize(sentence)
+    return re.search(rf"[\d{_CN_NUMERAL}][\d.{_CN_NUMERAL}余多]*\s*(?:[万亿余多])?{re.escape(unit)}", text) is not None

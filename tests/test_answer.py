@@ -179,3 +179,18 @@ def test_verify_rejects_a_claim_that_only_restates_the_question():
 def test_verify_reattaches_a_claim_cited_to_the_wrong_sentence():
     v = A.verify("城镇新增就业2.8万人[1]。", CONTEXT, "2026年城镇新增就业目标是多少？")
     assert v is not None and v.hits[0].sentence.text == "實現城鎮新增就業2.8萬人" and v.text.endswith("[1]。")
+
+
+def test_quantity_questions_need_evidence_that_states_a_quantity():
+    assert A.asked_unit("2026年要打造几处完整社区？") == "处"
+    assert A.asked_unit("气温超过40摄氏度已持续多少天？") == "天"
+    assert A.asked_unit("马鞍子社区完成了什么工作？") == ""
+    assert A.states_quantity("打造新霞路社區等5處完整社區", "处")
+    assert A.states_quantity("全年實現城鎮新增就業3.19萬人", "人")
+    assert A.states_quantity("新增學位4140個", "个")
+    assert not A.states_quantity("氣溫已連續多日超過40攝氏度", "天")
+    on_topic = Retrieval("气温超过40摄氏度已持续多少天？", (hit("氣溫已連續多日超過40攝氏度", coverage=0.9),),
+                         Scope(), ("气温",), best_dense=0.5, timings_ms={})
+    assert A.should_refuse(on_topic, HANS)
+    stated = Retrieval("高温已持续多少天？", (hit("高溫已持續12天", coverage=0.9),), Scope(), ("高温",), 0.5, {})
+    assert not A.should_refuse(stated, HANS)

@@ -67,7 +67,8 @@ def main(argv=None) -> int:
         misses.append(("baseline", [line for line in scored.splitlines() if line.startswith("miss ")]))
     if not args.skip_external:
         subprocess.run([sys.executable, "-m", "index", "--data-dir", str(args.external_data_dir), "build",
-                        str(EXTERNAL / "docs"), str(EXTERNAL / "distractors")], cwd=ROOT, check=True)
+                        str(EXTERNAL / "docs"), str(EXTERNAL / "distractors")], cwd=ROOT, check=True,
+                       stdout=sys.stderr)  # stdout is the report
         for mode in ["extractive"] + ([] if args.skip_llm else ["llm"]):
             answers, scored = run(py + ["--data-dir", str(args.external_data_dir), "--mode", mode, "--batch"],
                                   EXTERNAL / "questions.jsonl")

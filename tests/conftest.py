@@ -55,7 +55,7 @@ def real_embeddings(real_settings):
     return emb
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -67,7 +67,7 @@ def chroma_server(tmp_path_factory):
     exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     if not exe:
         pytest.fail("the `chroma` command is missing; `make install` installs chromadb, which provides it")
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     log = open(path / "server.log", "w")
     proc = subprocess.Popen([exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
@@ -85,9 +85,14 @@ def chroma_server(tmp_path_factory):
         proc.kill()
         pytest.fail("chroma server did not start within 60 s")
     yield ("127.0.0.1", port)
+    stop(proc, 10)
+    log.close()
+
+
+def stop(proc: subprocess.Popen, grace_s: float) -> None:
+    """Terminate a server the tests started; kill it if it does not exit in time."""
     proc.terminate()
     try:
-        proc.wait(10)
+        proc.wait(grace_s)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()

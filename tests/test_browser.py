@@ -5,7 +5,6 @@ Extractive mode (REPORTQA_LLM=none) keeps it fast. Screenshots go to test-artifa
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, stop
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +25,6 @@ EXTERNAL_DOCS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "exter
 ATHLETICS = "64fa9b27b82641eb8ecbe25b.txt"
 START_TIMEOUT_S = 300  # first start indexes the report with the real embedder on two cores
 ANSWER_TIMEOUT_MS = 60_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str) -> int:
@@ -54,7 +47,7 @@ def chromium_path() -> str:
 def server(chromium_path, tmp_path_factory):
     """The real app in a subprocess; yields (base url, data dir)."""
     data = tmp_path_factory.mktemp("ui-data")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_") or k == "REPORTQA_MODEL_DIR"}
     env.update(REPORTQA_DATA_DIR=str(data), REPORTQA_PORT=str(port), REPORTQA_LLM="none",
                GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
@@ -77,11 +70,7 @@ def server(chromium_path, tmp_path_factory):
             time.sleep(1)
         yield url, data
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 20)
         log.close()
 
 

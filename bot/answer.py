@@ -4,11 +4,12 @@ extractive answers, and decide refusal from the retrieval evidence. Pure functio
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.lang import EN, HANS, HANT, normalize, numbers, to_script
-from bot.retrieve import Retrieval
-from bot.types import Citation, Hit
+from bot.retrieve import Retrieval, coverage
+from bot.types import Citation, Hit, strip_markers
 from corpus.types import ACHIEVED, PLANNED
 
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
@@ -132,6 +133,54 @@ def _attach(body: str, markers: list[int]) -> str:
     tail = re.search(r"[。；;！？!?.，,\s]*$", body)
     core, end = body[: tail.start()], body[tail.start():].strip() if tail else ""
     return core + "".join(f"[{n}]" for n in markers) + (end or ("。" if re.search(r"[\u4e00-\u9fff]", core) else ". "))
+
+
+_CLAUSE = re.compile(r"[，,；;：:。！？!?…]+")  # not 、: an enumeration is one clause
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence cut at its commas and semicolons: "將突出抓好255個重點項目,推動…80個項目開工" -> two clauses."""
+    return [c for c in _CLAUSE.split(sentence) if c.strip()]
+
+
+def _clause_relevance(clause: str, terms: Sequence[str]) -> float:
+    return coverage(terms, normalize(clause), lambda _t: 1.0)
+
+
+def answers_the_question(answer: str, hits: Sequence[Hit], terms: Sequence[str], question: str = "",
+                         ratio: float = 0.8) -> bool:
+    """Does the answer draw on the part of its sources that the question is about?
+
+    A small model given the right sentence may still quote the wrong part of it ("255个重点项目"
+    when asked how many projects *start*, in a sentence that also says "80個項目開工"). The
+    clauses each claim draws on must cover the question's topic words nearly as well (``ratio``)
+    as the best clause of the sources.
+    Only Chinese answers can be checked this way.
+    """
+    all_clauses = [c for h in hits for c in clauses(h.sentence.text)]
+    best = max((_clause_relevance(c, terms) for c in all_clauses), default=0.0)
+    if not terms or best == 0.0 or not re.search(r"[\u4e00-\u9fff]", answer):
+        return True
+    for claim in (c for c in _CLAIM_END.split(strip_markers(answer)) if c.strip()):
+        if max(_clause_relevance(c, terms) for c in _drawn_on(claim, all_clauses, question)) < ratio * best:
+            return False
+    return True
+
+
+def _drawn_on(claim: str, all_clauses: list[str], question: str) -> list[str]:
+    """The clauses a claim quotes: at least half of their characters are in it (else the
+    closest one); a claim with numbers draws on the clauses that hold them. Characters of the
+    question do not count: a claim that restates the question quotes nothing by that."""
+    asked = set(normalize(question))
+    chars = set(normalize(claim)) - asked
+    nums = set(numbers(claim))
+
+    def share(c: str) -> float:
+        own = set(normalize(c)) - asked
+        return len(own & chars) / max(len(own), 1)
+
+    drawn = [c for c in all_clauses if share(c) >= 0.5 and (not nums or nums & set(numbers(c)) or not numbers(c))]
+    return drawn or [max(all_clauses, key=lambda c: (bool(nums) and nums <= set(numbers(c)), share(c)))]
 
 
 def citations(hits) -> tuple[Citation, ...]:

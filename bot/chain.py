@@ -201,6 +201,12 @@ class Answerer:
                 question, standalone, retrieval, script, timings, t0,
                 notice="the model's answer was not supported by the sources; showing the sources instead"))
             return
+        if not A.answers_the_question(verified.text, verified.hits, retrieval.terms, standalone):
+            yield Event("answer", answer=self._extractive(
+                question, standalone, retrieval, script, timings, t0,
+                notice="the model's answer quoted a part of the sources the question is not about; "
+                       "showing the sources instead"))
+            return
         text = verified.text if script == EN else to_script(verified.text, script)
         yield Event("answer", answer=Answer(
             question=question, text=text, citations=A.citations(verified.hits), mode=LLM, standalone=standalone,

@@ -194,3 +194,30 @@ def test_quantity_questions_need_evidence_that_states_a_quantity():
     assert A.should_refuse(on_topic, HANS)
     stated = Retrieval("高温已持续多少天？", (hit("高溫已持續12天", coverage=0.9),), Scope(), ("高温",), 0.5, {})
     assert not A.should_refuse(stated, HANS)
+
+
+def test_an_answer_must_draw_on_the_part_of_the_sentence_the_question_is_about():
+    sentence = hit("將突出抓好255個重點項目,推動歌爾虛擬現實整機二期等80個項目開工", 0, PLANNED, 2026)
+    terms = ["新开工", "项目"]
+    assert not A.answers_the_question("2026年计划新开工255个重点项目[1]。", [sentence], terms)
+    assert A.answers_the_question("2026年计划推动80个项目开工[1]。", [sentence], terms)
+    school = hit("區第一中學主體封頂,22所學校和幼兒園完成維修改造", 0, ACHIEVED, 2025)
+    assert not A.answers_the_question("22所学校和幼儿园完成维修改造[1]。", [school], ["第一", "中学", "建设"])
+    assert A.answers_the_question("区第一中学主体封顶[1]。", [school], ["第一", "中学", "建设"])
+    assert A.answers_the_question("Laoshan started 80 projects [1].", [sentence], ["projects"]), "English is not checked"
+
+
+def test_a_claim_spanning_clauses_passes_when_one_of_them_is_on_topic():
+    hospital = hit("區人民醫院全面封頂,老年人體檢等免費健康服務惠及15萬余人", 0, ACHIEVED, 2025)
+    answer = "2025年区人民医院全面封顶，老年人体检等免费健康服务惠及15万余人[1]。"
+    assert A.answers_the_question(answer, [hospital], ["人民", "医院"])
+    schools = hit("投用區第一中學、合肥路小學綜合樓、北澗幼兒園,新增學位4140個", 0, PLANNED, 2026)
+    assert A.answers_the_question("计划投用第一中学、合肥路小学综合楼、北涧幼儿园[1]。", [schools], ["投用", "学校", "幼儿园"])
+
+
+def test_restating_the_question_does_not_make_a_claim_on_topic():
+    s = hit("優化升級城市云腦、城市信息模型平臺,拓展數字社保、數字衛健等應用場景", 0, PLANNED, 2026)
+    q = "数字社保、数字卫健属于哪方面的拓展？"
+    terms = ["数字", "社保", "卫健", "拓展"]
+    assert not A.answers_the_question("数字社保、数字卫健属于城市信息模型平台的拓展[1]。", [s], terms, q)
+    assert A.answers_the_question("属于拓展应用场景[1]。", [s], terms, q)

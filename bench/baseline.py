@@ -32,7 +32,7 @@ TUTORIAL_PROMPT = (
 def main(argv=None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("questions", type=Path)
-    p.add_argument("--data-dir", type=Path, default=Path(".data-baseline"))
+    p.add_argument("--data-dir", type=Path, default=Path(".data") / "baseline")
     args = p.parse_args(argv)
     settings = Settings.from_env(data_dir=args.data_dir, collection="tutorial_baseline")
     embeddings = make_embeddings(settings)

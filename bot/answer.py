@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.lang import EN, HANS, HANT, normalize, numbers, to_script
+from bot.lang import EN, HANS, HANT, has_chinese, normalize, numbers, to_script
 from bot.retrieve import Retrieval, coverage
 from bot.types import Citation, Hit, strip_markers
 from corpus.types import ACHIEVED, PLANNED
@@ -63,11 +63,9 @@ def verify(answer: str, context: list[Hit], question: str = "") -> Verified | No
         body = _strip_raw_markers(claim).strip()
         if not body or not re.search(r"\w", body):
             continue
-        if not cited:
-            cited = _best_support(body, context, asked)
         if not _supported(body, cited, context, question):
-            # A small model often puts the right fact behind the wrong number: re-attach the claim
-            # to the context sentence that does hold it, if there is one.
+            # No marker, or a small model put the right fact behind the wrong number: attach the
+            # claim to the context sentence that does hold it, if there is one.
             cited = _best_support(body, context, asked)
         if cited and _supported(body, cited, context, question):
             kept.append((body, cited))
@@ -106,7 +104,7 @@ def _adds_supported_fact(claim: str, question: str, sources: str) -> bool:
     asked = set(numbers(question))
     if any(x not in asked for x in numbers(claim)):
         return True
-    if not re.search(r"[\u4e00-\u9fff]", claim):
+    if not has_chinese(claim):
         return True  # an English claim: its wording cannot be matched against Chinese sources
     q, src = normalize(question), normalize(sources)
     c = normalize(claim)
@@ -132,7 +130,7 @@ def _attach(body: str, markers: list[int]) -> str:
     """Put the markers after the claim, before its closing punctuation."""
     tail = re.search(r"[。；;！？!?.，,\s]*$", body)
     core, end = body[: tail.start()], body[tail.start():].strip() if tail else ""
-    return core + "".join(f"[{n}]" for n in markers) + (end or ("。" if re.search(r"[\u4e00-\u9fff]", core) else ". "))
+    return core + "".join(f"[{n}]" for n in markers) + (end or ("。" if has_chinese(core) else ". "))
 
 
 _CLAUSE = re.compile(r"[，,；;：:。！？!?…]+")  # not 、: an enumeration is one clause
@@ -159,7 +157,7 @@ def answers_the_question(answer: str, hits: Sequence[Hit], terms: Sequence[str],
     """
     all_clauses = [c for h in hits for c in clauses(h.sentence.text)]
     best = max((_clause_relevance(c, terms) for c in all_clauses), default=0.0)
-    if not terms or best == 0.0 or not re.search(r"[\u4e00-\u9fff]", answer):
+    if not terms or best == 0.0 or not has_chinese(answer):
         return True
     for claim in (c for c in _CLAIM_END.split(strip_markers(answer)) if c.strip()):
         if max(_clause_relevance(c, terms) for c in _drawn_on(claim, all_clauses, question)) < ratio * best:

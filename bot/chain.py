@@ -197,15 +197,15 @@ class Answerer:
         raw = "".join(pieces)
         verified = A.verify(raw, context, standalone)
         if verified is None:
+            rejected = "was not supported by the sources"
+        elif not A.answers_the_question(verified.text, verified.hits, retrieval.terms, standalone):
+            rejected = "quoted a part of the sources the question is not about"
+        else:
+            rejected = ""
+        if rejected:
             yield Event("answer", answer=self._extractive(
                 question, standalone, retrieval, script, timings, t0,
-                notice="the model's answer was not supported by the sources; showing the sources instead"))
-            return
-        if not A.answers_the_question(verified.text, verified.hits, retrieval.terms, standalone):
-            yield Event("answer", answer=self._extractive(
-                question, standalone, retrieval, script, timings, t0,
-                notice="the model's answer quoted a part of the sources the question is not about; "
-                       "showing the sources instead"))
+                notice=f"the model's answer {rejected}; showing the sources instead"))
             return
         text = verified.text if script == EN else to_script(verified.text, script)
         yield Event("answer", answer=Answer(

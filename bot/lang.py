@@ -41,6 +41,10 @@ def detect(text: str) -> str:
     return HANT if trad_only > simp_only else HANS
 
 
+def has_chinese(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
 def to_script(text: str, script: str) -> str:
     """Render ``text`` in the question's script; English questions keep the source text."""
     if script == HANS:

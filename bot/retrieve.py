@@ -17,7 +17,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from bot.lang import normalize, tokens
+from bot.lang import has_chinese, normalize, tokens
 from bot.scope import Scope, question_scope, scope_factor
 from bot.types import Hit
 from corpus.types import Sentence
@@ -32,7 +32,6 @@ _QUESTION_WORDS = (
 _EN_STOP = {"the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "is", "are", "was", "were", "did",
             "do", "does", "how", "many", "much", "what", "which", "who", "when", "where", "why", "by", "with",
             "it", "its", "this", "that", "be", "been", "has", "have", "had", "will", "at", "as", "from"}
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _YEARISH = re.compile(r"(?:19|20)\d{2}年?")
 
 
@@ -225,7 +224,7 @@ class HybridRetriever(BaseRetriever):
                 if pos is not None and pos not in best:
                     best[pos] = hit.score
                     ranked.append(pos)
-        if not _CJK.search(question):
+        if not has_chinese(question):
             ranked = self._rerank_by_sentence(vector, ranked, best, snap)
         return ranked, best
 

@@ -5,12 +5,12 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast install models index bench lint clean
+.PHONY: run test test-fast install models browser index bench lint clean
 
 run: models index
 	$(PY) -m ui
 
-test: models
+test: models browser
 	$(PY) -m pytest
 
 test-fast: install
@@ -28,6 +28,19 @@ $(STAMP): pyproject.toml constraints.txt
 
 models: install
 	$(PY) -m index.provision
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
+CHROMIUM_PKGS := chromium fonts-noto-cjk
+browser:
+	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing $(CHROMIUM_PKGS) with apt-get (the browser tests need them)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PKGS) >/dev/null; \
+	else \
+		echo "error: the browser tests need Chromium and CJK fonts; install them as root:"; \
+		echo "       apt-get install $(CHROMIUM_PKGS)   (or run 'make test-fast' for the tests without a browser)"; \
+		exit 1; \
+	fi
 
 # Incremental: adds or updates the default report, keeps documents added since (uploads, `index add`).
 index: models

@@ -11,16 +11,15 @@ import json
 import sys
 from pathlib import Path
 
-from index.settings import Settings
+from index.settings import Settings, data_dir_option
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Ask questions about the indexed report.")
     p.add_argument("--data-dir", type=Path, help="index location (default: REPORTQA_DATA_DIR or ./.data)")
     sub = p.add_subparsers(dest="command", required=True)
-    ask = sub.add_parser("ask", help="answer a question (or a batch) with citations")
+    ask = sub.add_parser("ask", parents=[data_dir_option()], help="answer a question (or a batch) with citations")
     ask.add_argument("question", nargs="?", help="the question; omit with --batch")
-    ask.add_argument("--data-dir", type=Path, dest="data_dir_ask", help=argparse.SUPPRESS)
     ask.add_argument("--json", action="store_true", help="print JSON instead of text")
     ask.add_argument("--batch", type=Path, metavar="FILE.jsonl", help="lines with id and question")
     ask.add_argument("--mode", choices=("llm", "extractive"), help="default: llm unless REPORTQA_LLM=none")
@@ -33,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.question) == bool(args.batch):
         parser.error("give either a QUESTION or --batch FILE.jsonl")
     try:
-        settings = Settings.from_env(data_dir=args.data_dir_ask or args.data_dir)
+        settings = Settings.from_env(data_dir=args.data_dir)
         questions = _read_batch(args.batch) if args.batch else [{"id": None, "question": args.question}]
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -14,22 +14,24 @@ import sys
 import time
 from pathlib import Path
 
-from index.settings import Settings
+from index.settings import Settings, data_dir_option
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m index", description="Build and manage the report-qa index.")
     p.add_argument("--data-dir", type=Path, help="index location (default: REPORTQA_DATA_DIR or ./.data)")
+    # Accepted after the subcommand too (`python -m index build --data-dir D`), where people type it.
+    common = data_dir_option()
     sub = p.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="index PATHs (default: the corpus dir); remove documents not among them")
+    b = sub.add_parser("build", parents=[common], help="index PATHs (default: the corpus dir); remove documents not among them")
     b.add_argument("paths", nargs="*", type=Path)
-    a = sub.add_parser("add", help="add or update documents")
+    a = sub.add_parser("add", parents=[common], help="add or update documents")
     a.add_argument("paths", nargs="+", type=Path)
-    r = sub.add_parser("remove", help="delete one document by its id (see `list`)")
+    r = sub.add_parser("remove", parents=[common], help="delete one document by its id (see `list`)")
     r.add_argument("doc_id")
-    ls = sub.add_parser("list", help="documents in the index")
+    ls = sub.add_parser("list", parents=[common], help="documents in the index")
     ls.add_argument("--json", action="store_true")
-    st = sub.add_parser("stats", help="counts and sizes")
+    st = sub.add_parser("stats", parents=[common], help="counts and sizes")
     st.add_argument("--json", action="store_true")
     return p
 

@@ -1,6 +1,7 @@
 """The one Settings object, read from REPORTQA_* environment variables at the edges (CLI, UI)."""
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -112,3 +113,11 @@ def _convert(f, raw: str):
 def describe() -> str:
     """One line per setting, for --help texts and the README."""
     return "\n".join(f"REPORTQA_{f.name.upper():<20} {f.metadata.get('help', '')}" for f in fields(Settings))
+
+
+def data_dir_option() -> argparse.ArgumentParser:
+    """--data-dir for a subcommand; SUPPRESS keeps a value given before the subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                        help="index location (default: REPORTQA_DATA_DIR or ./.data)")
+    return common

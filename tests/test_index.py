@@ -138,6 +138,15 @@ def test_second_writer_is_refused_with_a_clear_message(settings, fake_embeddings
     assert Index(settings, embeddings=fake_embeddings).build().added == [SEED.name]
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_data_dir_is_accepted_before_or_after_the_subcommand(settings, fake_embeddings, capsys, where):
+    Index(settings, embeddings=fake_embeddings).build()
+    option = ["--data-dir", str(settings.data_dir)]
+    argv = option + ["list", "--json"] if where == "before" else ["list", "--json"] + option
+    assert index_cli(argv) == 0
+    assert [d["doc_id"] for d in json.loads(capsys.readouterr().out)] == [SEED.name]
+
+
 def test_list_and_stats_cli(settings, fake_embeddings, capsys):
     Index(settings, embeddings=fake_embeddings).build()
     assert index_cli(["--data-dir", str(settings.data_dir), "list", "--json"]) == 0

@@ -16,11 +16,15 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot import answer as A
+from bot import compose as C
+from bot import verify as V
+from bot.composite import Composed, answer_parts, compose
 from bot.condense import condense, is_follow_up
-from bot.lang import EN, HANS, HANT, detect, to_script
+from bot.lang import EN, HANS, HANT, detect, numbers, to_script
+from bot.plan import LOOKUP, Part, Plan, plan
+from bot.refuse import Thresholds, refusal_reason
 from bot.retrieve import HybridRetriever, Retrieval
-from bot.types import EXTRACTIVE, LLM, MODES, Answer, Hit
+from bot.types import EXTRACTIVE, LLM, MODES, Answer, Hit, strip_markers
 from index.settings import Settings
 
 # Text that addresses a model rather than a reader: kept in the index (it is data and can be
@@ -66,7 +70,7 @@ class Answerer:
         self.retriever = HybridRetriever(index=self.index)
         self._llm = llm
         self._llm_failed = ""
-        self.thresholds = A.Thresholds()
+        self.thresholds = Thresholds()
 
     # --- models ------------------------------------------------------------------------------
     @property
@@ -126,22 +130,62 @@ class Answerer:
             return
 
         standalone = self._standalone(cleaned, list(history), mode)
-        if standalone != cleaned:
-            yield Event("status", standalone)
-        retrieval = self.retriever.retrieve(standalone)
-        timings = {"retrieve": retrieval.timings_ms["retrieve"]}
-        # Sentences that address a model are data: never an answer, never in front of the LLM.
-        retrieval = replace(retrieval, hits=tuple(h for h in retrieval.hits if not _INSTRUCTION.search(h.sentence.text)))
+        understood = plan(standalone)
+        if standalone != cleaned or understood.rewritten:
+            yield Event("status", describe_plan(understood, standalone))
+        if understood.kind != LOOKUP:
+            yield from self._composite(question, standalone, understood, script, mode, t0)
+            return
 
-        if A.should_refuse(retrieval, script, self.thresholds):
-            yield Event("answer", answer=self._refusal(question, standalone, retrieval, script, mode, timings, t0))
+        retrieval = self._retrieve(understood.parts[0])
+        timings = {"retrieve": retrieval.timings_ms["retrieve"]}
+        sims = self.sentence_sims(retrieval)
+        retrieval = rerank_by_sentence(retrieval, sims)
+        reason = refusal_reason(retrieval, script, self.thresholds, sentence_sim=max(sims.values(), default=0.0))
+        if reason:
+            yield Event("answer", answer=self._refusal(question, standalone, retrieval, script, mode, timings, t0,
+                                                       understood))
             return
 
         if mode == LLM and self.llm is not None:
-            yield from self._generate(question, standalone, retrieval, script, timings, t0)
+            yield from self._generate(question, standalone, retrieval, script, timings, t0, understood)
             return
         notice = self._llm_failed if mode == LLM else ""
-        yield Event("answer", answer=self._extractive(question, standalone, retrieval, script, timings, t0, notice))
+        yield Event("answer", answer=self._extractive(question, standalone, retrieval, script, timings, t0, notice,
+                                                      understood))
+
+    # --- retrieval helpers ----------------------------------------------------------------------
+    def _retrieve(self, part: Part) -> Retrieval:
+        """One part's retrieval; a list gathers from more sentences. Sentences that address a
+        model are data: never an answer, never in front of the LLM."""
+        r = self.retriever.retrieve(part.question, k=20 if part.gather else None, k_dense=30 if part.gather else None)
+        return replace(r, hits=tuple(h for h in r.hits if not _INSTRUCTION.search(h.sentence.text)))
+
+    def sentence_sims(self, retrieval: Retrieval) -> dict[int, float]:
+        """Cosine of the question and each hit's own sentence (by hit position)."""
+        return self.retriever.sentence_similarity(retrieval)
+
+    # --- several parts: lists, comparisons, calculations --------------------------------------
+    def _composite(self, question, standalone, understood: Plan, script, mode, t0) -> Iterator[Event]:
+        t_r = time.perf_counter()
+        results = answer_parts(understood, self._retrieve, self.retriever.snapshot(), script,
+                               self.sentence_sims, self.thresholds)
+        timings = {"retrieve": _ms(t_r)}
+        composed = compose(understood, results, script)
+        if composed.refused:
+            yield Event("answer", answer=self._refusal(question, standalone, results[0].retrieval, script, mode,
+                                                       timings, t0, understood))
+            return
+        text, notice = composed.text, ""
+        if script == EN and mode == LLM and self.llm is not None:
+            text, notice = self._translated(composed)
+        elif script == HANT:
+            text = to_script(text, HANT)
+        yield Event("answer", answer=Answer(
+            question=question, text=text, citations=C.citations(composed.hits), mode=EXTRACTIVE,
+            standalone=standalone, notice=notice, kind=understood.kind, plan=understood.to_json(),
+            computation=composed.computation.to_json() if composed.computation else None,
+            timings_ms={**timings, "generate": 0.0, "total": _ms(t0)}))
 
     def _input_problem(self, question: str, script: str) -> str:
         if not question:
@@ -166,20 +210,30 @@ class Answerer:
                 self._note_llm_failure(e)
         return f"{previous} {question}" if previous and is_follow_up(question) else question
 
-    def _refusal(self, question, standalone, retrieval: Retrieval, script, mode, timings, t0) -> Answer:
-        related = A.citations(retrieval.hits[:3])
-        return Answer(question=question, text=A.REFUSAL[script], refused=True, mode=mode, standalone=standalone,
-                      related=related, timings_ms={**timings, "generate": 0.0, "total": _ms(t0)})
-
-    def _extractive(self, question, standalone, retrieval: Retrieval, script, timings, t0, notice="") -> Answer:
-        text, used = A.extractive(standalone, list(retrieval.hits), script)
-        return Answer(question=question, text=text, citations=A.citations(used), mode=EXTRACTIVE,
-                      standalone=standalone, notice=notice,
+    def _refusal(self, question, standalone, retrieval: Retrieval, script, mode, timings, t0,
+                 understood: Plan | None = None) -> Answer:
+        related = C.citations(retrieval.hits[:3])
+        return Answer(question=question, text=C.REFUSAL[script], refused=True, mode=mode, standalone=standalone,
+                      related=related, kind=understood.kind if understood else "",
+                      plan=understood.to_json() if understood else None,
                       timings_ms={**timings, "generate": 0.0, "total": _ms(t0)})
 
-    def _generate(self, question, standalone, retrieval: Retrieval, script, timings, t0) -> Iterator[Event]:
+    def _extractive(self, question, standalone, retrieval: Retrieval, script, timings, t0, notice="",
+                    understood: Plan | None = None) -> Answer:
+        text, used = C.extractive(standalone, list(retrieval.hits), script)
+        return Answer(question=question, text=text, citations=C.citations(used), mode=EXTRACTIVE,
+                      standalone=standalone, notice=notice, kind=understood.kind if understood else "",
+                      plan=understood.to_json() if understood else None,
+                      timings_ms={**timings, "generate": 0.0, "total": _ms(t0)})
+
+    def _generate(self, question, standalone, retrieval: Retrieval, script, timings, t0,
+                  understood: Plan | None = None) -> Iterator[Event]:
+        """The model words the answer in Chinese from the best sentences; it is verified against
+        them, and an English question gets the verified answer translated last."""
         context = llm_context(retrieval.hits, self.settings.llm_context)
-        inputs = {"context": format_context(context), "question": standalone, "language": _LANGUAGE_LINE[script]}
+        answer_script = HANS if script == EN else script
+        inputs = {"context": format_context(context), "question": standalone,
+                  "language": _LANGUAGE_LINE[answer_script]}
         t_gen = time.perf_counter()
         pieces: list[str] = []
         try:
@@ -191,30 +245,91 @@ class Answerer:
         except Exception as e:  # noqa: BLE001 - the model failing must not lose the answer
             self._note_llm_failure(e)
             yield Event("answer", answer=self._extractive(question, standalone, retrieval, script, timings, t0,
-                                                          notice=self._llm_failed))
+                                                          self._llm_failed, understood))
             return
         timings["generate"] = _ms(t_gen)
         raw = "".join(pieces)
-        verified = A.verify(raw, context, standalone)
+        verified = V.verify(raw, context, standalone)
         if verified is None:
             rejected = "was not supported by the sources"
-        elif not A.answers_the_question(verified.text, verified.hits, retrieval.terms, standalone):
+        elif not V.answers_the_question(verified.text, verified.hits, retrieval.terms, standalone):
             rejected = "quoted a part of the sources the question is not about"
+        elif not V.grounded(verified.text, verified.hits, standalone, retrieval.scope):
+            rejected = "named something, or a time, its sources do not"
         else:
             rejected = ""
         if rejected:
             yield Event("answer", answer=self._extractive(
                 question, standalone, retrieval, script, timings, t0,
-                notice=f"the model's answer {rejected}; showing the sources instead"))
+                f"the model's answer {rejected}; showing the sources instead", understood))
             return
-        text = verified.text if script == EN else to_script(verified.text, script)
+        text, notice = to_script(verified.text, answer_script), ""
+        if script == EN:
+            text, notice = self._translate(text)
         yield Event("answer", answer=Answer(
-            question=question, text=text, citations=A.citations(verified.hits), mode=LLM, standalone=standalone,
-            notice=f"dropped unsupported: {' / '.join(verified.dropped)}" if verified.dropped else "",
+            question=question, text=text, citations=C.citations(verified.hits), mode=LLM, standalone=standalone,
+            notice=notice or (f"dropped unsupported: {' / '.join(verified.dropped)}" if verified.dropped else ""),
+            kind=understood.kind if understood else "", plan=understood.to_json() if understood else None,
             timings_ms={**timings, "total": _ms(t0)}))
+
+    def _translated(self, composed: Composed) -> tuple[str, str]:
+        body = composed.text.split("\n", 1)[1] if "\n" in composed.text else composed.text
+        return self._translate(body)
+
+    def _translate(self, chinese: str) -> tuple[str, str]:
+        """English for a verified Chinese answer. The translation must keep every number and
+        every [n] marker; otherwise the Chinese answer is shown, said to be in Chinese."""
+        fallback = "Answer from the report (in Chinese): " + chinese
+        try:
+            out = (ChatPromptTemplate.from_messages([("human", prompt_text("translate.txt"))])
+                   | self.llm | StrOutputParser()).invoke({"text": chinese}).strip()
+        except Exception as e:  # noqa: BLE001 - the model failing must not lose the answer
+            self._note_llm_failure(e)
+            return fallback, self._llm_failed
+        if translation_keeps_facts(chinese, out):
+            return out, ""
+        return fallback, "the translation changed a number or a citation; showing the Chinese answer"
 
     def _note_llm_failure(self, error: Exception) -> None:
         self._llm_failed = f"the language model is unavailable ({error}); answering from the sources"
+
+
+def describe_plan(p: Plan, standalone: str) -> str:
+    """How the question was understood, for the chat ("understood as ...")."""
+    if len(p.parts) == 1:
+        return p.parts[0].question if p.parts[0].question != standalone else standalone
+    return " | ".join(part.question for part in p.parts)
+
+
+def rerank_by_sentence(retrieval: Retrieval, sims: dict[int, float]) -> Retrieval:
+    """When the question's words are not the documents' words (plain language, English), the
+    fused lexical ranking says little: order the best hits by their own sentence's similarity,
+    time scope applied."""
+    hits = list(retrieval.hits)
+    if not sims or max((h.coverage for h in hits[:3]), default=0.0) >= 0.5:
+        return retrieval
+    head = sorted(range(len(sims)), key=lambda i: sims[i] * hits[i].scope, reverse=True)
+    ordered = [hits[i] for i in head] + hits[len(sims):]
+    return replace(retrieval, hits=tuple(ordered))
+
+
+def translation_keeps_facts(chinese: str, english: str) -> bool:
+    """Every number and [n] marker of the Chinese answer is in the translation, and nothing new."""
+    if not english or re.search(r"[\u4e00-\u9fff]{4,}", english):
+        return False
+    src, out = sorted(numbers(strip_markers(chinese))), sorted(numbers(strip_markers(english)))
+    marks = sorted(re.findall(r"\[\d+\]", chinese)) == sorted(re.findall(r"\[\d+\]", english))
+    return marks and _same_numbers(src, out)
+
+
+def _same_numbers(src: list[str], out: list[str]) -> bool:
+    """2.8万 may become 28,000 in English: compare values, allowing 万/亿 scaling."""
+    def values(xs):
+        return sorted(float(x) for x in xs)
+    if values(src) == values(out):
+        return True
+    scaled = {float(x) * f for x in src for f in (1, 1e4, 1e8, 1e-2)}
+    return len(out) == len(src) and all(any(abs(float(o) - v) < 1e-6 * max(v, 1) for v in scaled) for o in out)
 
 
 def llm_context(hits: Sequence[Hit], size: int) -> list[Hit]:
@@ -223,7 +338,7 @@ def llm_context(hits: Sequence[Hit], size: int) -> list[Hit]:
     2025 result next to a 2026 target may well pick the wrong one)."""
     if not hits:
         return []
-    evidence = A.pick_evidence(list(hits))
+    evidence = C.pick_evidence(list(hits))
     rest = [h for h in hits if h not in evidence and h.scope >= hits[0].scope]
     return (evidence + rest)[:size]
 

@@ -71,6 +71,26 @@ def tokens(text: str) -> list[str]:
     return units + [a + b for a, b in zip(units, units[1:])]
 
 
+@lru_cache(maxsize=32768)
+def syllable(ch: str) -> str:
+    """Toneless pinyin of one Chinese character; "" for anything else."""
+    if not _CJK.match(ch):
+        return ""
+    from pypinyin import Style, lazy_pinyin
+    return lazy_pinyin(ch, style=Style.NORMAL)[0]
+
+
+def pinyin(text: str) -> str:
+    """Toneless pinyin of the Chinese characters, one syllable per character, each followed by a
+    space; other characters are dropped. Typing by sound makes homophone typos (捞山湾 for 崂山湾,
+    歌儿 for 歌尔): in pinyin they match.
+
+        >>> pinyin("捞山湾")
+        'lao shan wan '
+    """
+    return "".join(syllable(ch) + " " for ch in to_simplified(text) if _CJK.match(ch))
+
+
 def numbers(text: str) -> list[str]:
     """Numbers as written, for checking that an answer's numbers occur in its sources."""
     return re.findall(r"\d+(?:\.\d+)?", re.sub(r"(?<=\d),(?=\d{3})", "", unicodedata.normalize("NFKC", text)))

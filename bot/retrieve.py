@@ -17,7 +17,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from bot.lang import has_chinese, normalize, tokens
+from bot.lang import has_chinese, normalize, pinyin, syllable, tokens
 from bot.scope import Scope, question_scope, scope_factor
 from bot.types import Hit
 from corpus.types import Sentence
@@ -28,6 +28,7 @@ _QUESTION_WORDS = (
     "吗", "呢", "吧", "请问", "的", "了", "是", "有", "在", "和", "与", "对", "为", "要", "将", "把", "被",
     "名字", "名称", "叫", "情况", "方面", "工作", "进度", "成绩", "主要", "计划", "目标", "要求", "分别",
     "达到", "做了", "取得", "年", "个", "项", "所", "处", "去年", "今年", "明年", "这次", "这个", "属于",
+    "实际", "数量", "多大", "一共", "总共", "加起来", "大约", "大概", "分别是", "哪类", "更多",
 )
 _EN_STOP = {"the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "is", "are", "was", "were", "did",
             "do", "does", "how", "many", "much", "what", "which", "who", "when", "where", "why", "by", "with",
@@ -92,23 +93,26 @@ def content_terms(question: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def term_match(term: str, text: str) -> float:
-    """1 when the term occurs in the (normalized) text; otherwise the share of its character
-    bigrams that do, discounted: "服务平台" half-matches a text saying 服务 ... 平台."""
+def term_match(term: str, text: str, sound: str = "") -> float:
+    """1 when the term occurs in the (normalized) text; 0.9 when it sounds the same (``sound`` is
+    the text's pinyin: "捞山湾" is typed for 崂山湾); otherwise the share of its character bigrams
+    that occur, discounted: "服务平台" half-matches a text saying 服务 ... 平台."""
     if term in text:
         return 1.0
+    if sound and len(term) >= 2 and has_chinese(term) and pinyin(term) in sound:
+        return 0.9
     grams = [term[i:i + 2] for i in range(len(term) - 1)]
     if len(grams) < 2:
         return 0.0
     return 0.8 * sum(g in text for g in grams) / len(grams)
 
 
-def coverage(terms: Sequence[str], text: str, weight) -> float:
+def coverage(terms: Sequence[str], text: str, weight, sound: str = "") -> float:
     """Weighted share of ``terms`` found in ``text`` (normalized); rare terms weigh most."""
     total = sum(weight(t) for t in terms)
     if not total:
         return 0.0
-    return sum(weight(t) * term_match(t, text) for t in terms) / total
+    return sum(weight(t) * term_match(t, text, sound) for t in terms) / total
 
 
 @dataclass
@@ -124,6 +128,8 @@ class _Snapshot:
     versions: dict[str, str]
     vectors: dict[int, list[float]] = field(default_factory=dict)  # sentence vectors, filled on demand
     weights: dict[str, float] = field(default_factory=dict)        # term -> IDF, filled on demand
+    sounds: dict[int, str] = field(default_factory=dict)           # sentence pinyin, filled on demand
+    _all_sound: tuple[str, str] | None = None                      # corpus text and its syllables
 
     def weight(self, term: str) -> float:
         """IDF of a term over sentences (substring match); a term found nowhere weighs most."""
@@ -131,6 +137,29 @@ class _Snapshot:
             df = sum(term in t for t in self.texts)
             self.weights[term] = math.log((len(self.texts) + 1) / (df + 0.5))
         return self.weights[term]
+
+    def occurs(self, term: str) -> bool:
+        return self.weight(term) < math.log((len(self.texts) + 1) / 0.5)
+
+    def sound(self, i: int) -> str:
+        if i not in self.sounds:
+            self.sounds[i] = pinyin(self.texts[i])
+        return self.sounds[i]
+
+    def homophone(self, term: str) -> str:
+        """The corpus's own spelling of a term that occurs nowhere as typed but sounds like
+        something that does: "章村河" -> "张村河". "" when there is none."""
+        if len(term) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", term):
+            return ""
+        if self._all_sound is None:  # the whole corpus as syllables, one per character
+            chars = "\n".join(self.texts)
+            self._all_sound = (chars, " " + " ".join(syllable(ch) or "|" for ch in chars) + " ")
+        chars, sound = self._all_sound
+        at = sound.find(" " + pinyin(term))
+        if at < 0:
+            return ""
+        first = sound.count(" ", 0, at)  # syllables (= characters) before the match
+        return chars[first: first + len(term)]
 
 
 @dataclass(frozen=True)
@@ -143,6 +172,9 @@ class Retrieval:
     terms: tuple[str, ...]
     best_dense: float
     timings_ms: dict
+    respelled: str = ""           # the question with misspelled words in the documents' spelling
+    vector: tuple[float, ...] = field(default=(), repr=False, compare=False)  # the question's embedding
+    on_topic: tuple[Hit, ...] = field(default=(), repr=False)  # best lexical coverage, any time scope
 
 
 class HybridRetriever(BaseRetriever):
@@ -158,6 +190,7 @@ class HybridRetriever(BaseRetriever):
     rrf_k: int = 20
     now_year: int = 0             # 0: this calendar year
     _snapshot: _Snapshot | None = None
+    _vectors: object = None       # index.sentvec.SentenceVectors, made on first use
 
     # --- LangChain interface -----------------------------------------------------------------
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
@@ -178,7 +211,12 @@ class HybridRetriever(BaseRetriever):
                 titles={d.doc_id: d.title for d in docs}, versions={d.doc_id: d.version for d in docs})
         return self._snapshot
 
-    def retrieve(self, question: str) -> Retrieval:
+    def retrieve(self, question: str, k: int | None = None, k_dense: int | None = None) -> Retrieval:
+        """The ``k`` best sentences for a question (more for questions that gather a list).
+
+        A word that occurs nowhere in the documents but sounds like one that does (捞山湾 for
+        崂山湾) adds a second, respelled query; both are fused.
+        """
         t0 = time.perf_counter()
         snap = self.snapshot()
         scope = question_scope(question, self.now_year or date.today().year)
@@ -186,38 +224,53 @@ class HybridRetriever(BaseRetriever):
         if not snap.sentences:
             return Retrieval(question, (), scope, tuple(terms), 0.0, {"retrieve": 0.0})
 
-        dense_rank, dense_score = self._dense(question, snap)
+        respelled = respell(question, terms, snap)
+        rankings: list[list[int]] = []
+        dense_score: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        vector: list[float] = []
+        for query in dict.fromkeys([question, respelled]):
+            ranked, scores, v = self._dense(query, snap, k_dense or self.k_dense)
+            vector = vector or v
+            for i, v in scores.items():
+                dense_score[i] = max(v, dense_score.get(i, 0.0))
+            found = snap.bm25.scores(tokens(query))
+            lexical = lexical or found
+            rankings += [ranked, sorted(found, key=found.get, reverse=True)[: self.k_lexical]]
         t1 = time.perf_counter()
-        lexical = snap.bm25.scores(tokens(question))
-        lexical_rank = sorted(lexical, key=lexical.get, reverse=True)[: self.k_lexical]
-        fused = rrf([dense_rank, lexical_rank], k=self.rrf_k)
+        fused = rrf(rankings, k=self.rrf_k)
 
         hits = []
         for i, base in fused.items():
             s = snap.sentences[i]
             factor = scope_factor(s, scope)
-            cov = coverage(terms, snap.texts[i], snap.weight)
+            cov = coverage(terms, snap.texts[i], snap.weight, snap.sound(i))
             hits.append(Hit(sentence=s, score=base * factor * (0.5 + cov), dense=dense_score.get(i, 0.0),
                             lexical=lexical.get(i, 0.0), coverage=cov, scope=factor,
                             title=snap.titles.get(s.doc_id, "")))
         hits.sort(key=lambda h: h.score, reverse=True)
+        # Whatever the time scope did to the ranking, the sentences that name the topic best
+        # (refusal checks that they speak of the asked time).
+        on_topic = tuple(sorted((h for h in hits if h.coverage >= 0.5), key=lambda h: h.coverage, reverse=True)[:5])
         hits = expand_topic_sentence(hits, snap.sentences, snap.position)
         best_dense = max(dense_score.values(), default=0.0)
         t2 = time.perf_counter()
-        return Retrieval(question, tuple(hits[: self.k]), scope, tuple(terms), best_dense,
-                         {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t0) * 1000})
+        return Retrieval(question, tuple(hits[: k or self.k]), scope, tuple(terms), best_dense,
+                         {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t0) * 1000},
+                         respelled=respelled if respelled != question else "", vector=tuple(vector),
+                         on_topic=on_topic)
 
-    def _dense(self, question: str, snap: _Snapshot) -> tuple[list[int], dict[int, float]]:
+    def _dense(self, question: str, snap: _Snapshot, k_dense: int) -> tuple[list[int], dict[int, float], list[float]]:
         """Sentences of the top chunks, in chunk order; chunks of uncommitted versions are ignored."""
         from index.store import search
 
         vector = self.index.embeddings.embed_query(question)
         ranked: list[int] = []
         best: dict[int, float] = {}
-        live = [h for h in search(self.index.store, vector, self.k_dense * 2)
+        live = [h for h in search(self.index.store, vector, k_dense * 2)
                 # a chunk of a version being written (or left by a killed run) is not visible yet
                 if snap.versions.get(h.metadata.get("doc_id")) == h.metadata.get("version")]
-        for hit in live[: self.k_dense]:
+        for hit in live[:k_dense]:
             meta = hit.metadata
             for idx in range(meta["first_sentence"], meta["last_sentence"] + 1):
                 pos = snap.position.get((meta["doc_id"], idx))
@@ -226,24 +279,68 @@ class HybridRetriever(BaseRetriever):
                     ranked.append(pos)
         if not has_chinese(question):
             ranked = self._rerank_by_sentence(vector, ranked, best, snap)
-        return ranked, best
+        return ranked, best, vector
 
     def _rerank_by_sentence(self, vector, ranked: list[int], best: dict[int, float], snap: _Snapshot) -> list[int]:
         """Order the sentences of the top chunks by their own similarity to the question.
 
         Only for questions without Chinese characters: BM25 cannot help them, so inside a chunk
-        the dense score alone has to find the sentence. Sentence vectors are computed once per
-        snapshot, on demand.
+        the dense score alone has to find the sentence.
         """
         head = ranked[: self.k_sentence_rerank]
-        missing = [p for p in head if p not in snap.vectors]
-        if missing:
-            for p, v in zip(missing, self.index.embeddings.embed_documents([snap.sentences[p].text for p in missing])):
-                snap.vectors[p] = v
-        sims = {p: sum(a * b for a, b in zip(vector, snap.vectors[p])) for p in head}
+        sims = dict(zip(head, self._similarities(vector, head, snap)))
         for p in head:
             best[p] = sims[p]
         return sorted(head, key=sims.get, reverse=True) + ranked[self.k_sentence_rerank:]
+
+    def _similarities(self, vector: Sequence[float], positions: Sequence[int], snap: _Snapshot) -> list[float]:
+        """Cosine of ``vector`` and each sentence embedded alone; sentence vectors are computed
+        once per snapshot, on demand."""
+        missing = [p for p in dict.fromkeys(positions) if p not in snap.vectors]
+        if missing:
+            for p, v in zip(missing, self._sentence_vectors().get([snap.sentences[p].text for p in missing])):
+                snap.vectors[p] = v
+        return [sum(a * b for a, b in zip(vector, snap.vectors[p])) for p in positions]
+
+    def _sentence_vectors(self):
+        from index.sentvec import SentenceVectors
+
+        if self._vectors is None:
+            s = self.index.settings
+            self._vectors = SentenceVectors(s.data_dir / "sentence_vectors.sqlite", self.index.embeddings,
+                                            model_key=f"{s.embed_model_path}|{s.embed_dtype}")
+        return self._vectors
+
+    def sentence_similarity(self, retrieval: "Retrieval", depth: int = 20) -> dict[int, float]:
+        """For the first ``depth`` hits (by position in ``retrieval.hits``): the cosine of the
+        question and the hit's own sentence, sharper than the chunk score the hit carries."""
+        if not retrieval.vector or not retrieval.hits:
+            return {}
+        snap = self.snapshot()
+        head = retrieval.hits[:depth]
+        positions = [snap.position.get((h.sentence.doc_id, h.sentence.idx)) for h in head]
+        known = [(i, p) for i, p in enumerate(positions) if p is not None]
+        sims = self._similarities(retrieval.vector, [p for _, p in known], snap)
+        return {i: sim for (i, _), sim in zip(known, sims)}
+
+
+def respell(question: str, terms: Sequence[str], snap: _Snapshot) -> str:
+    """The question with each word the documents never use, but one they use sounds like, in
+    the documents' spelling: "章村河北岸" -> "张村河北岸". Unchanged when nothing is respelled."""
+    text = normalize(question)
+    for term in terms:
+        if len(term) >= 2 and not snap.occurs(term) and not _is_word(term):
+            found = snap.homophone(term)
+            if found:
+                text = text.replace(term, found)
+    return text if text != normalize(question) else question
+
+
+def _is_word(term: str) -> bool:
+    """A word of the language (in jieba's dictionary): 实际 is not a misspelling of 市级."""
+    import jieba
+
+    return jieba.dt.FREQ.get(term, 0) > 0
 
 
 def expand_topic_sentence(hits: list[Hit], sentences: list[Sentence], position: dict, follow: int = 3) -> list[Hit]:

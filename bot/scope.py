@@ -14,10 +14,13 @@ from bot.lang import normalize
 from corpus.types import ACHIEVED, PLANNED, UNKNOWN, Sentence
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+# Five-year plans: 十四五 is 2021-2025, 十五五 2026-2030; "期末" is the plan's last year.
+_PLAN_END = re.compile(r"十([一二三四五六七八九])五(?:规划)?[”」\s]*(?:期末|末|收官)")
+_CN_DIGIT = "一二三四五六七八九"
 _RELATIVE = {"去年": -1, "前年": -2, "今年": 0, "明年": 1, "last year": -1, "this year": 0, "next year": 1}
 _PLANNED = ("目标", "计划", "预期", "打算", "规划", "力争", "将要", "要", "将", "拟",
             "target", "plan", "goal", "will", "expected", "aim")
-_ACHIEVED = ("完成了", "已经", "已", "取得", "实现了", "做了", "去年", "前年", "达到了", "进度",
+_ACHIEVED = ("完成了", "已经", "已", "取得", "实现了", "做了", "去年", "前年", "达到了", "进度", "成绩", "办成",
              " did ", " was ", " were ", " had ", "achieved", "completed")
 
 
@@ -31,6 +34,7 @@ def question_scope(question: str, now_year: int) -> Scope:
     q = f" {normalize(question)} "
     years = {int(y) for y in _YEAR.findall(q)}
     years |= {now_year + delta for word, delta in _RELATIVE.items() if word in q}
+    years |= {2001 + 5 * (_CN_DIGIT.index(m) + 1) + 4 for m in _PLAN_END.findall(q)}
     planned = any(cue in q for cue in _PLANNED)
     achieved = any(cue in q for cue in _ACHIEVED)
     if years and not (planned or achieved):

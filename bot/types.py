@@ -62,6 +62,9 @@ class Answer:
     related: tuple[Citation, ...] = ()       # nearest passages shown when refusing: not an answer
     notice: str = ""                         # why the answer fell back, or why input was rejected
     timings_ms: dict = field(default_factory=dict)
+    kind: str = ""                           # how the question was read: lookup, list, compare, compute, multi
+    plan: dict | None = None                 # its parts (sub-questions), op and unit: see bot.plan.Plan.to_json
+    computation: dict | None = None          # arithmetic done by code, with the working shown
 
     def to_json(self, qid: str | None = None) -> dict:
         # "answer" is the plain text; "answer_marked" has the [n] markers the citations' n refer to.
@@ -76,6 +79,12 @@ class Answer:
             out["related"] = [c.to_json() for c in self.related]
         if self.notice:
             out["notice"] = self.notice
+        if self.kind:
+            out["kind"] = self.kind
+        if self.plan:
+            out["plan"] = self.plan
+        if self.computation:
+            out["computation"] = self.computation
         return out
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import answer as A
+from bot import compose, refuse, verify
 from bot.condense import condense
 from bot.lang import EN, HANS, HANT, detect, tokens
 from bot.retrieve import BM25, Retrieval, content_terms, coverage, rrf
@@ -83,8 +83,8 @@ def test_coverage_weights_rare_terms():
 
 # --- citations and verification -----------------------------------------------------------------
 def test_parse_markers_accepts_common_forms():
-    assert A.parse_markers("a[1]b[2, 3]c【4】d［5］") == [1, 2, 3, 4, 5]
-    assert A.parse_markers("no markers, 2025年") == []
+    assert verify.parse_markers("a[1]b[2, 3]c【4】d［5］") == [1, 2, 3, 4, 5]
+    assert verify.parse_markers("no markers, 2025年") == []
 
 
 CONTEXT = [hit("全年實現城鎮新增就業3.19萬人", 0, ACHIEVED, 2025), hit("實現城鎮新增就業2.8萬人", 1, PLANNED, 2026)]
@@ -92,48 +92,48 @@ WRONG_YEAR = Hit(sentence=CONTEXT[0].sentence, score=0.9, coverage=1.0, scope=0.
 
 
 def test_verify_keeps_supported_claims_and_renumbers():
-    v = A.verify("2026年目标是新增就业2.8万人[2]。", CONTEXT, "2026年城镇新增就业目标是多少？")
+    v = verify.verify("2026年目标是新增就业2.8万人[2]。", CONTEXT, "2026年城镇新增就业目标是多少？")
     assert v is not None and v.text == "2026年目标是新增就业2.8万人[1]。"
     assert [h.sentence.text for h in v.hits] == ["實現城鎮新增就業2.8萬人"]
 
 
 def test_verify_drops_a_claim_whose_number_is_not_in_its_citation():
-    v = A.verify("新增就业2.8万人[2]。GDP增长10%[2]。", CONTEXT, "问题")
+    v = verify.verify("新增就业2.8万人[2]。GDP增长10%[2]。", CONTEXT, "问题")
     assert v is not None and "10%" not in v.text and v.dropped == ("GDP增长10%",)
 
 
 def test_verify_rejects_out_of_range_markers_and_unsupported_answers():
-    assert A.verify("新增就业9.9万人[7]。", CONTEXT, "问题") is None
-    assert A.verify("", CONTEXT, "问题") is None
+    assert verify.verify("新增就业9.9万人[7]。", CONTEXT, "问题") is None
+    assert verify.verify("", CONTEXT, "问题") is None
 
 
 def test_verify_attaches_the_sentence_that_holds_an_unmarked_claims_numbers():
-    v = A.verify("2025年新增就业3.19万人。", CONTEXT, "2025年新增就业多少？")
+    v = verify.verify("2025年新增就业3.19万人。", CONTEXT, "2025年新增就业多少？")
     assert v is not None and v.text.endswith("[1]。") and v.hits[0].sentence.year == 2025
 
 
 def test_numbers_from_the_question_need_no_citation():
-    v = A.verify("2026年的目标是2.8万人[2]。", CONTEXT, "2026年城镇新增就业目标是多少？")
+    v = verify.verify("2026年的目标是2.8万人[2]。", CONTEXT, "2026年城镇新增就业目标是多少？")
     assert v is not None and "2026" in v.text
 
 
 def test_extractive_answer_quotes_best_sentence_in_question_script():
-    text, used = A.extractive("2026年新增就业目标？", [CONTEXT[1], WRONG_YEAR], HANS)
+    text, used = compose.extractive("2026年新增就业目标？", [CONTEXT[1], WRONG_YEAR], HANS)
     assert text.startswith("2026年计划：") or text.startswith("计划：")
     assert "实现城镇新增就业2.8万人[1]" in text and used == [CONTEXT[1]]
-    text_t, _ = A.extractive("2026年新增就業目標？", [CONTEXT[1]], HANT)
+    text_t, _ = compose.extractive("2026年新增就業目標？", [CONTEXT[1]], HANT)
     assert "實現城鎮新增就業2.8萬人[1]" in text_t
 
 
 def test_refusal_is_decided_from_evidence():
     strong = Retrieval("q", (hit("x", coverage=0.9),), Scope(), ("完整",), best_dense=0.3, timings_ms={})
     weak = Retrieval("q", (hit("x", coverage=0.2),), Scope(), ("高校",), best_dense=0.3, timings_ms={})
-    assert not A.should_refuse(strong, HANS)
-    assert A.should_refuse(weak, HANS)
-    assert A.should_refuse(Retrieval("q", (), Scope(), (), 0.0, {}), HANS)
+    assert not refuse.should_refuse(strong, HANS)
+    assert refuse.should_refuse(weak, HANS)
+    assert refuse.should_refuse(Retrieval("q", (), Scope(), (), 0.0, {}), HANS)
     en = Retrieval("q", (hit("x", coverage=0.0),), Scope(), ("party",), best_dense=0.2, timings_ms={})
-    assert A.should_refuse(en, EN)
-    assert not A.should_refuse(Retrieval("q", en.hits, Scope(), ("tea",), best_dense=0.5, timings_ms={}), EN)
+    assert refuse.should_refuse(en, EN)
+    assert not refuse.should_refuse(Retrieval("q", en.hits, Scope(), ("tea",), best_dense=0.5, timings_ms={}), EN)
 
 
 def test_answer_json_keeps_markers_apart_from_the_plain_answer():
@@ -167,57 +167,57 @@ def test_topic_sentence_brings_up_the_facts_after_it():
 
 
 def test_verify_matches_whole_numbers_only():
-    assert A.verify("有2个[1]。", CONTEXT[:1], "问题") is None  # "2" is not "2025" nor "3.19"
+    assert verify.verify("有2个[1]。", CONTEXT[:1], "问题") is None  # "2" is not "2025" nor "3.19"
 
 
 def test_verify_rejects_a_claim_that_only_restates_the_question():
     q = "2025年城镇新增就业情况如何？"
-    assert A.verify("2025年城镇新增就业情况如何[1]。", CONTEXT, q) is None
-    assert A.verify("全年实现城镇新增就业3.19万人[1]。", CONTEXT, q) is not None
+    assert verify.verify("2025年城镇新增就业情况如何[1]。", CONTEXT, q) is None
+    assert verify.verify("全年实现城镇新增就业3.19万人[1]。", CONTEXT, q) is not None
 
 
 def test_verify_reattaches_a_claim_cited_to_the_wrong_sentence():
-    v = A.verify("城镇新增就业2.8万人[1]。", CONTEXT, "2026年城镇新增就业目标是多少？")
+    v = verify.verify("城镇新增就业2.8万人[1]。", CONTEXT, "2026年城镇新增就业目标是多少？")
     assert v is not None and v.hits[0].sentence.text == "實現城鎮新增就業2.8萬人" and v.text.endswith("[1]。")
 
 
 def test_quantity_questions_need_evidence_that_states_a_quantity():
-    assert A.asked_unit("2026年要打造几处完整社区？") == "处"
-    assert A.asked_unit("气温超过40摄氏度已持续多少天？") == "天"
-    assert A.asked_unit("马鞍子社区完成了什么工作？") == ""
-    assert A.states_quantity("打造新霞路社區等5處完整社區", "处")
-    assert A.states_quantity("全年實現城鎮新增就業3.19萬人", "人")
-    assert A.states_quantity("新增學位4140個", "个")
-    assert not A.states_quantity("氣溫已連續多日超過40攝氏度", "天")
+    assert refuse.asked_unit("2026年要打造几处完整社区？") == "处"
+    assert refuse.asked_unit("气温超过40摄氏度已持续多少天？") == "天"
+    assert refuse.asked_unit("马鞍子社区完成了什么工作？") == ""
+    assert refuse.states_quantity("打造新霞路社區等5處完整社區", "处")
+    assert refuse.states_quantity("全年實現城鎮新增就業3.19萬人", "人")
+    assert refuse.states_quantity("新增學位4140個", "个")
+    assert not refuse.states_quantity("氣溫已連續多日超過40攝氏度", "天")
     on_topic = Retrieval("气温超过40摄氏度已持续多少天？", (hit("氣溫已連續多日超過40攝氏度", coverage=0.9),),
                          Scope(), ("气温",), best_dense=0.5, timings_ms={})
-    assert A.should_refuse(on_topic, HANS)
+    assert refuse.should_refuse(on_topic, HANS)
     stated = Retrieval("高温已持续多少天？", (hit("高溫已持續12天", coverage=0.9),), Scope(), ("高温",), 0.5, {})
-    assert not A.should_refuse(stated, HANS)
+    assert not refuse.should_refuse(stated, HANS)
 
 
 def test_an_answer_must_draw_on_the_part_of_the_sentence_the_question_is_about():
     sentence = hit("將突出抓好255個重點項目,推動歌爾虛擬現實整機二期等80個項目開工", 0, PLANNED, 2026)
     terms = ["新开工", "项目"]
-    assert not A.answers_the_question("2026年计划新开工255个重点项目[1]。", [sentence], terms)
-    assert A.answers_the_question("2026年计划推动80个项目开工[1]。", [sentence], terms)
+    assert not verify.answers_the_question("2026年计划新开工255个重点项目[1]。", [sentence], terms)
+    assert verify.answers_the_question("2026年计划推动80个项目开工[1]。", [sentence], terms)
     school = hit("區第一中學主體封頂,22所學校和幼兒園完成維修改造", 0, ACHIEVED, 2025)
-    assert not A.answers_the_question("22所学校和幼儿园完成维修改造[1]。", [school], ["第一", "中学", "建设"])
-    assert A.answers_the_question("区第一中学主体封顶[1]。", [school], ["第一", "中学", "建设"])
-    assert A.answers_the_question("Laoshan started 80 projects [1].", [sentence], ["projects"]), "English is not checked"
+    assert not verify.answers_the_question("22所学校和幼儿园完成维修改造[1]。", [school], ["第一", "中学", "建设"])
+    assert verify.answers_the_question("区第一中学主体封顶[1]。", [school], ["第一", "中学", "建设"])
+    assert verify.answers_the_question("Laoshan started 80 projects [1].", [sentence], ["projects"]), "English is not checked"
 
 
 def test_a_claim_spanning_clauses_passes_when_one_of_them_is_on_topic():
     hospital = hit("區人民醫院全面封頂,老年人體檢等免費健康服務惠及15萬余人", 0, ACHIEVED, 2025)
     answer = "2025年区人民医院全面封顶，老年人体检等免费健康服务惠及15万余人[1]。"
-    assert A.answers_the_question(answer, [hospital], ["人民", "医院"])
+    assert verify.answers_the_question(answer, [hospital], ["人民", "医院"])
     schools = hit("投用區第一中學、合肥路小學綜合樓、北澗幼兒園,新增學位4140個", 0, PLANNED, 2026)
-    assert A.answers_the_question("计划投用第一中学、合肥路小学综合楼、北涧幼儿园[1]。", [schools], ["投用", "学校", "幼儿园"])
+    assert verify.answers_the_question("计划投用第一中学、合肥路小学综合楼、北涧幼儿园[1]。", [schools], ["投用", "学校", "幼儿园"])
 
 
 def test_restating_the_question_does_not_make_a_claim_on_topic():
     s = hit("優化升級城市云腦、城市信息模型平臺,拓展數字社保、數字衛健等應用場景", 0, PLANNED, 2026)
     q = "数字社保、数字卫健属于哪方面的拓展？"
     terms = ["数字", "社保", "卫健", "拓展"]
-    assert not A.answers_the_question("数字社保、数字卫健属于城市信息模型平台的拓展[1]。", [s], terms, q)
-    assert A.answers_the_question("属于拓展应用场景[1]。", [s], terms, q)
+    assert not verify.answers_the_question("数字社保、数字卫健属于城市信息模型平台的拓展[1]。", [s], terms, q)
+    assert verify.answers_the_question("属于拓展应用场景[1]。", [s], terms, q)

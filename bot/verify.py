@@ -1,5 +1,6 @@
-"""Cited answers: parse [n] markers, verify every number against the cited sentences, build
-extractive answers, and decide refusal from the retrieval evidence. Pure functions.
+"""Verification of a model's answer against the sentences it cites: markers point into the
+context, every number occurs in what it cites, a claim adds a fact, and it draws on the part of
+its sources the question is about. Pure functions.
 """
 from __future__ import annotations
 
@@ -7,24 +8,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.lang import EN, HANS, HANT, has_chinese, normalize, numbers, to_script
-from bot.retrieve import Retrieval, coverage
-from bot.types import Citation, Hit, strip_markers
-from corpus.types import ACHIEVED, PLANNED
+from bot.lang import has_chinese, normalize, numbers
+from bot.retrieve import coverage
+from bot.types import Hit, strip_markers
 
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
 _CLAIM_END = re.compile(r"(?<=[。；;！？!?\n])")
-
-REFUSAL = {
-    HANS: "报告中没有找到这个问题的答案。",
-    HANT: "報告中沒有找到這個問題的答案。",
-    EN: "The documents do not answer this question.",
-}
-_LABELS = {
-    HANS: {PLANNED: "计划", ACHIEVED: "已完成"},
-    HANT: {PLANNED: "計劃", ACHIEVED: "已完成"},
-    EN: {PLANNED: "planned", ACHIEVED: "achieved"},
-}
 
 
 def parse_markers(text: str) -> list[int]:
@@ -181,88 +170,36 @@ def _drawn_on(claim: str, all_clauses: list[str], question: str) -> list[str]:
     return drawn or [max(all_clauses, key=lambda c: (bool(nums) and nums <= set(numbers(c)), share(c)))]
 
 
-def citations(hits) -> tuple[Citation, ...]:
-    return tuple(Citation.of(n, h) for n, h in enumerate(hits, 1))
 
 
-def label(hit: Hit, script: str, question: str) -> str:
-    """A short time label, e.g. "2026年计划：" — the year only when the sentence or question states it."""
-    s = hit.sentence
-    word = _LABELS[script].get(s.period)
-    if not word:
-        return ""
-    year = s.year if s.year and (str(s.year) in s.text or str(s.year) in question) else None
-    if script == EN:
-        return f"({year} {word}) " if year else f"({word}) "
-    return f"{year}年{word}：" if year else f"{word}："
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# Names of places and things: a run of characters ending in a word that makes it a proper name.
+_NAME = re.compile(r"[\u4e00-\u9fff]{2,14}?(?:局|园|路|村|社区|中心|公司|学校|医院|小学|中学|幼儿园|基地|片区|平台|景区|码头"
+                   r"|工程|产业园|集聚区|大走廊|训练场)")
+_ACHIEVED_WORDS = re.compile(r"实际|已经|已(?!有)|完成了|建成了")
 
 
-def extractive(question: str, hits: list[Hit], script: str) -> tuple[str, list[Hit]]:
-    """Answer with the best evidence sentence(s) themselves, each followed by its marker."""
-    chosen = pick_evidence(hits)
-    parts = []
-    for n, hit in enumerate(chosen, 1):
-        text = to_script(hit.sentence.text, script).rstrip("。；;，,")
-        parts.append(f"{label(hit, script, question)}{text}[{n}]")
-    if script == EN:
-        return "According to the report (quoted in Chinese): " + "; ".join(parts) + ".", chosen
-    return "；".join(parts) + "。", chosen
+def grounded(answer: str, hits: Sequence[Hit], question: str = "", scope=None) -> bool:
+    """Claims that name a time or a thing must find it in what they cite.
 
-
-def pick_evidence(hits: list[Hit], max_sentences: int = 3, ratio: float = 0.6) -> list[Hit]:
-    """The top hit, plus close runners-up that cover the question well (multi-part questions).
-
-    A runner-up from a worse time scope than the top hit (a 2025 result when 2026 was asked)
-    never joins it.
+    - a year in a claim (not asked in the question) is the year of a cited sentence:
+      "2025年实际新引进过亿元项目100个以上" citing the 2026 target is not grounded;
+    - a claim saying something was actually done cites an achieved sentence, not only plans;
+    - a name in a claim (…局, …社区, …中心) occurs in the cited sentences.
     """
-    if not hits:
-        return []
-    top = hits[0]
-    chosen = [top]
-    for h in hits[1:]:
-        if len(chosen) == max_sentences:
-            break
-        if (h.score >= ratio * top.score and h.coverage >= 0.5 and h.scope >= top.scope
-                and h.sentence.text != top.sentence.text):
-            chosen.append(h)
-    return chosen
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Refusal thresholds, calibrated on the dev set (see docs/benchmarks.md)."""
-
-    min_coverage: float = 0.5     # Chinese questions: topic terms found in the evidence
-    strong_dense: float = 0.62    # ...unless the dense match alone is this close
-    min_dense_en: float = 0.35    # questions without Chinese characters: dense only
-
-
-def should_refuse(retrieval: Retrieval, script: str, t: Thresholds = Thresholds()) -> bool:
-    """Refuse when the evidence does not cover the question: decided from retrieval, not the LLM."""
-    if not retrieval.hits:
-        return True
-    best_cov = max(h.coverage for h in retrieval.hits[:3])
-    if script == EN or not retrieval.terms:
-        return retrieval.best_dense < t.min_dense_en
-    if best_cov < t.min_coverage and retrieval.best_dense < t.strong_dense:
-        return True
-    unit = asked_unit(retrieval.question)
-    return bool(unit) and not any(states_quantity(h.sentence.text, unit) for h in retrieval.hits[:3])
-
-
-# "多少天" asks for a count of days: evidence that never states one does not answer it, however
-# well it covers the topic ("气温已连续多日超过40摄氏度" for "已持续多少天？").
-_ASKED_UNIT = re.compile(r"(?:多少|几)(个|人次|人|天|年|月|次|项|处|所|家|条|名|户|元|万|亿|公里|米|吨|座|场|辆|枚|件|台|倍)")
-_CN_NUMERAL = "零一二三四五六七八九十百千万亿两"
-
-
-def asked_unit(question: str) -> str:
-    """The unit a quantity question asks for, or "" ("2026年要打造几处完整社区？" -> "处")."""
-    m = _ASKED_UNIT.search(normalize(question))
-    return m.group(1) if m else ""
-
-
-def states_quantity(sentence: str, unit: str) -> bool:
-    """True when the sentence gives a number of ``unit`` ("5處完整社區" states a count of 处)."""
-    text = normalize(sentence)
-    return re.search(rf"[\d{_CN_NUMERAL}][\d.{_CN_NUMERAL}余多]*\s*(?:[万亿余多])?{re.escape(unit)}", text) is not None
+    asked_years = set(_YEAR.findall(question))
+    for claim in (c for c in _CLAIM_END.split(answer) if c.strip()):
+        cited = [hits[n - 1] for n in parse_markers(claim) if 1 <= n <= len(hits)]
+        if not cited:
+            continue
+        body = normalize(_strip_raw_markers(claim))
+        sources = normalize(" ".join(h.sentence.text for h in cited))
+        for year in set(_YEAR.findall(body)) - asked_years:
+            if not any(h.sentence.year == int(year) or year in sources for h in cited):
+                return False
+        if _ACHIEVED_WORDS.search(body) and all(h.sentence.period == "planned" for h in cited):
+            return False
+        for name in _NAME.findall(body):
+            if name not in sources and name not in normalize(question):
+                return False
+    return True

@@ -1,0 +1,114 @@
+"""Refusal, decided from the retrieval evidence before any answer is written: the documents must
+cover what the question asks, for the time, quantity and subject it pins down.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.lang import EN, normalize, pinyin
+from bot.retrieve import Retrieval, content_terms, term_match
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Refusal thresholds, calibrated on the dev sets (see docs/benchmarks.md)."""
+
+    min_coverage: float = 0.5     # Chinese questions: topic terms found in the evidence
+    strong_dense: float = 0.62    # ...unless the dense match alone is this close
+    min_sentence_sim: float = 0.35  # ...or the best sentence, embedded alone, is this close
+    sure_sentence_sim: float = 0.5  # a sentence this close answers even if the asked noun is not in it
+    min_dense_en: float = 0.35    # questions without Chinese characters: dense only
+
+
+def refusal_reason(retrieval: Retrieval, script: str, t: Thresholds = Thresholds(), unit: str | None = None,
+                   sentence_sim: float = 0.0) -> str:
+    """Why the evidence does not answer the question, or "" when it does. Decided from retrieval
+    (lexical coverage, dense similarity of chunks and of sentences), never from the model:
+
+    - off topic: the question's words are not in the evidence and nothing is semantically close;
+    - another time: every sentence on the topic speaks of a year the question does not ask about
+      (asked about 2025, the report gives only the 2026 target; "到十五五期末" is 2030);
+    - no such quantity: "多少张床位" where no sentence states a number of 张.
+    """
+    hits = retrieval.hits
+    if not hits:
+        return "nothing found"
+    if script == EN or not retrieval.terms:
+        if max(retrieval.best_dense, sentence_sim) < t.min_dense_en:
+            return "off topic"
+        if _EN_QUANTITY.search(retrieval.question) and not re.search(r"\d", hits[0].sentence.text):
+            return "no such quantity"
+        return ""
+    best_cov = max(h.coverage for h in hits[:3])
+    if best_cov < t.min_coverage and retrieval.best_dense < t.strong_dense and sentence_sim < t.min_sentence_sim:
+        return "off topic"
+    if contradicts_time(retrieval, t.min_coverage):
+        return "another time"
+    focus = asked_focus(retrieval.question)
+    if focus and sentence_sim < t.sure_sentence_sim and not any(
+            term_match(focus, normalize(h.sentence.text), pinyin(h.sentence.text)) >= 0.5 for h in hits[:3]):
+        return "the asked thing is not named"
+    unit = asked_unit(retrieval.question) if unit is None else unit
+    if unit and not any(states_quantity(h.sentence.text, unit) for h in hits[:3]):
+        return "no such quantity"
+    return ""
+
+
+def should_refuse(retrieval: Retrieval, script: str, t: Thresholds = Thresholds()) -> bool:
+    return bool(refusal_reason(retrieval, script, t))
+
+
+# What a question asks about: "财政收入是多少" asks about 财政收入, "哪个交易所" about 交易所. The
+# evidence must name it, or a sentence must be very close in meaning.
+_FOCUS_AFTER = re.compile(r"(?:哪个|哪家|哪所|哪座|哪条|哪位|哪一个|哪一家|什么)(?P<noun>[\u4e00-\u9fff]{2,4})")
+_FOCUS_BEFORE = re.compile(r"(?P<before>[^，,。；;？?]{2,20}?)(?:是多少|有多少|为多少|是什么|达到多少|是哪)")
+_GENERIC_FOCUS = {"名字", "名称", "东西", "事情", "时候", "时间", "地方", "样子", "内容", "方面", "工作", "情况", "目标",
+                  "数量", "规模", "水平", "具体", "意思", "原因", "作用", "措施", "举措", "安排", "项目", "计划", "要求"}
+
+
+def asked_focus(question: str) -> str:
+    """The noun a question asks about, when it names one ("" when it does not, or it is generic)."""
+    q = normalize(question)
+    m = _FOCUS_AFTER.search(q)
+    if m:
+        terms = [t for t in content_terms(m.group("noun")) if t not in _GENERIC_FOCUS]
+        return terms[0] if terms else ""
+    m = _FOCUS_BEFORE.search(q)
+    if m:
+        terms = [t for t in content_terms(m.group("before")) if t not in _GENERIC_FOCUS]
+        if terms:
+            return terms[-1]
+    return ""
+
+
+def contradicts_time(retrieval: Retrieval, min_coverage: float = 0.5) -> bool:
+    """The question names years and every sentence on its topic speaks of another year."""
+    years = retrieval.scope.years
+    if not years:
+        return False
+    on_topic = [h for h in (retrieval.on_topic or retrieval.hits[:5]) if h.coverage >= min_coverage]
+    return bool(on_topic) and all(h.sentence.year is not None and h.sentence.year not in years for h in on_topic)
+
+
+_EN_QUANTITY = re.compile(r"\bhow (?:many|much)\b|\btotal\b|\bnumber of\b|\bamount\b|\binvestment\b|\bbudget"
+                          r"|\bcost\b|\bpercent|\bproportion\b|\bshare of\b", re.IGNORECASE)
+
+
+# "多少天" asks for a count of days: evidence that never states one does not answer it, however
+# well it covers the topic ("气温已连续多日超过40摄氏度" for "已持续多少天？").
+_ASKED_UNIT = re.compile(r"(?:多少|几)(个|人次|人|天|年|月|次|项|处|所|家|条|名|户|元|万|亿|公里|米|吨|座|场|辆|枚|件|台|倍"
+                         r"|张|床|栋|套|间|亩|架|艘|批|岁)")
+_CN_NUMERAL = "零一二三四五六七八九十百千万亿两"
+
+
+def asked_unit(question: str) -> str:
+    """The unit a quantity question asks for, or "" ("2026年要打造几处完整社区？" -> "处")."""
+    m = _ASKED_UNIT.search(normalize(question))
+    return m.group(1) if m else ""
+
+
+def states_quantity(sentence: str, unit: str) -> bool:
+    """True when the sentence gives a number of ``unit`` ("5處完整社區" states a count of 处)."""
+    text = normalize(sentence)
+    return re.search(rf"[\d{_CN_NUMERAL}][\d.{_CN_NUMERAL}余多]*\s*(?:[万亿余多])?{re.escape(unit)}", text) is not None

@@ -1,0 +1,80 @@
+"""Figures (units, scales, Chinese numerals, 余/以上) and the arithmetic done on them by code."""
+from decimal import Decimal
+
+import pytest
+
+from bot.arith import AVERAGE, DIFF, MORE, RATIO, SUM, CannotCompute, compute
+from bot.figures import context_of, format_number, parse_figures
+
+
+def one(text):
+    figures = parse_figures(text)
+    assert len(figures) == 1, figures
+    return figures[0]
+
+
+@pytest.mark.parametrize("text, written, number, unit, approx", [
+    ("全年實現城鎮新增就業3.19萬人", "3.19万人", Decimal("31900"), "人", False),
+    ("回遷安置2300余戶居民", "2300余户", Decimal("2300"), "户", True),
+    ("新引進過億元項目100個以上", "100个以上", Decimal("100"), "个", True),
+    ("總規模達到1300億元", "1300亿元", Decimal("130000000000"), "元", False),
+    ("覆蓋率達到97%以上", "97%以上", Decimal("97"), "%", True),
+    ("文化惠民活動1000余場次", "1000余场次", Decimal("1000"), "场次", True),
+    ("惠及15萬余人", "15万余人", Decimal("150000"), "人", True),
+    ("新建八十个项目", "八十个", Decimal("80"), "个", False),
+    ("增长7%左右", "7%左右", Decimal("7"), "%", True),
+    ("新增學位4,140個", "4,140个", Decimal("4140"), "个", False),
+])
+def test_figures_with_units_scales_numerals_and_hedges(text, written, number, unit, approx):
+    f = one(text)
+    assert (f.text, f.number, f.base_unit, f.approx) == (written, number, unit, approx)
+
+
+@pytest.mark.parametrize("text", ["入選第二批市級鄉村振興片區", "托幼一體化模式", "2026年是開局之年", "整機二期"])
+def test_ordinals_years_and_names_are_not_figures(text):
+    assert parse_figures(text) == []
+
+
+def test_a_figure_knows_the_words_it_counts():
+    s = "推動歌爾虛擬現實整機二期等80個項目開工、青島國際通信業務出入口局(一期)等80個項目竣工"
+    first, second = parse_figures(s)
+    assert context_of(s, first).endswith("项目开工") and context_of(s, second).endswith("项目竣工")
+
+
+def test_sum_shows_the_working():
+    a, b = one("80個項目開工"), one("80個項目竣工")
+    c = compute(SUM, [a, b], ["[1]", "[2]"])
+    assert c.result == 160 and c.text == "80个[1] + 80个[2] = 160个"
+
+
+def test_difference_keeps_the_scale_and_marks_approximation():
+    c = compute(DIFF, [one("就業2.8萬人"), one("就業3.19萬人")], ["[1]", "[2]"])
+    assert c.text == "3.19万人[2] − 2.8万人[1] = 0.39万人"
+    c = compute(DIFF, [one("2300余戶"), one("5548戶")], ["[1]", "[2]"])
+    assert c.result == 3248 and c.approx and "≈ 3248户" in c.text
+
+
+def test_ratio_and_average():
+    assert compute(RATIO, [one("100個以上"), one("125個")], ["[1]", "[2]"]).text == "100个以上[1] ÷ 125个[2] ≈ 80%"
+    assert compute(AVERAGE, [one("1300億元")], ["[1]"], divisor=4).text == "1300亿元[1] ÷ 4 = 325亿元"
+
+
+def test_which_is_more():
+    c = compute(MORE, [one("3個片區"), one("6個片區")], ["[1]", "[2]"])
+    assert c.result == 3 and c.text.startswith("6个[2] − 3个[1]")
+
+
+@pytest.mark.parametrize("op, figures, divisor", [
+    (SUM, ["80個", "3.19萬人"], None),        # different units
+    (RATIO, ["10個", "0個"], None),           # zero divisor
+    (AVERAGE, ["1300億元"], None),            # no count
+    (DIFF, ["80個"], None),                   # one figure
+])
+def test_what_cannot_be_computed_says_so(op, figures, divisor):
+    with pytest.raises(CannotCompute):
+        compute(op, [one(f) for f in figures], ["[1]"] * len(figures), divisor=divisor)
+
+
+def test_format_number():
+    assert format_number(Decimal("3900"), "万人") == "0.39万人"
+    assert format_number(Decimal("80.000"), "%") == "80%"

@@ -20,7 +20,7 @@ from bot import answer as A
 from bot.condense import condense, is_follow_up
 from bot.lang import EN, HANS, HANT, detect, to_script
 from bot.retrieve import HybridRetriever, Retrieval
-from bot.types import EXTRACTIVE, LLM, MODES, Answer, Hit
+from bot.types import EXTRACTIVE, LLM, MODES, Answer, Filter, Hit
 from index.settings import Settings
 
 # Text that addresses a model rather than a reader: kept in the index (it is data and can be
@@ -100,18 +100,21 @@ class Answerer:
         return prompt | self.llm | StrOutputParser()
 
     # --- answering -----------------------------------------------------------------------------
-    def ask(self, question: str, history: Sequence[str] = (), mode: str | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), mode: str | None = None, *,
+            only: Filter | None = None) -> Answer:
         final = None
-        for event in self.stream(question, history, mode):
+        for event in self.stream(question, history, mode, only=only):
             if event.kind == "answer":
                 final = event.answer
         assert final is not None, "stream() always ends with an answer"
         return final
 
-    def stream(self, question: str, history: Sequence[str] = (), mode: str | None = None) -> Iterator[Event]:
+    def stream(self, question: str, history: Sequence[str] = (), mode: str | None = None, *,
+               only: Filter | None = None) -> Iterator[Event]:
         """Yield status and token events, then the verified Answer.
 
-        ``history`` holds the previous standalone questions, oldest first.
+        ``history`` holds the previous standalone questions, oldest first; ``only`` restricts
+        the sources to some documents and/or one period.
         """
         t0 = time.perf_counter()
         mode = mode or self.default_mode()
@@ -128,7 +131,7 @@ class Answerer:
         standalone = self._standalone(cleaned, list(history), mode)
         if standalone != cleaned:
             yield Event("status", standalone)
-        retrieval = self.retriever.retrieve(standalone)
+        retrieval = self.retriever.retrieve(standalone, only=only)
         timings = {"retrieve": retrieval.timings_ms["retrieve"]}
         # Sentences that address a model are data: never an answer, never in front of the LLM.
         retrieval = replace(retrieval, hits=tuple(h for h in retrieval.hits if not _INSTRUCTION.search(h.sentence.text)))

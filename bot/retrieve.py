@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 
 from bot.lang import has_chinese, normalize, tokens
 from bot.scope import Scope, question_scope, scope_factor
-from bot.types import Hit
+from bot.types import Filter, Hit
 from corpus.types import Sentence
 
 # Words that shape a question but carry no topic: they must not count against coverage.
@@ -32,6 +32,7 @@ _QUESTION_WORDS = (
 _EN_STOP = {"the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "is", "are", "was", "were", "did",
             "do", "does", "how", "many", "much", "what", "which", "who", "when", "where", "why", "by", "with",
             "it", "its", "this", "that", "be", "been", "has", "have", "had", "will", "at", "as", "from"}
+FILTER_WIDEN = 8  # a filtered question asks Chroma for this many times k_dense chunks
 _YEARISH = re.compile(r"(?:19|20)\d{2}年?")
 
 
@@ -178,7 +179,8 @@ class HybridRetriever(BaseRetriever):
                 titles={d.doc_id: d.title for d in docs}, versions={d.doc_id: d.version for d in docs})
         return self._snapshot
 
-    def retrieve(self, question: str) -> Retrieval:
+    def retrieve(self, question: str, only: Filter | None = None) -> Retrieval:
+        """Ranked sentence hits; ``only`` drops every candidate that does not pass it (dense and BM25 alike)."""
         t0 = time.perf_counter()
         snap = self.snapshot()
         scope = question_scope(question, self.now_year or date.today().year)
@@ -186,9 +188,10 @@ class HybridRetriever(BaseRetriever):
         if not snap.sentences:
             return Retrieval(question, (), scope, tuple(terms), 0.0, {"retrieve": 0.0})
 
-        dense_rank, dense_score = self._dense(question, snap)
+        keep = (lambda i: only.passes(snap.sentences[i])) if only else (lambda i: True)
+        dense_rank, dense_score = self._dense(question, snap, only)
         t1 = time.perf_counter()
-        lexical = snap.bm25.scores(tokens(question))
+        lexical = {i: v for i, v in snap.bm25.scores(tokens(question)).items() if keep(i)}
         lexical_rank = sorted(lexical, key=lexical.get, reverse=True)[: self.k_lexical]
         fused = rrf([dense_rank, lexical_rank], k=self.rrf_k)
 
@@ -202,26 +205,31 @@ class HybridRetriever(BaseRetriever):
                             title=snap.titles.get(s.doc_id, "")))
         hits.sort(key=lambda h: h.score, reverse=True)
         hits = expand_topic_sentence(hits, snap.sentences, snap.position)
+        if only:  # a lifted follower of the topic sentence may lie outside the filter
+            hits = [h for h in hits if only.passes(h.sentence)]
         best_dense = max(dense_score.values(), default=0.0)
         t2 = time.perf_counter()
         return Retrieval(question, tuple(hits[: self.k]), scope, tuple(terms), best_dense,
                          {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t0) * 1000})
 
-    def _dense(self, question: str, snap: _Snapshot) -> tuple[list[int], dict[int, float]]:
-        """Sentences of the top chunks, in chunk order; chunks of uncommitted versions are ignored."""
+    def _dense(self, question: str, snap: _Snapshot, only: Filter | None = None) -> tuple[list[int], dict[int, float]]:
+        """Sentences of the top chunks, in chunk order; chunks of uncommitted versions are ignored,
+        and so are sentences ``only`` drops (Chroma is then asked for more chunks)."""
         from index.store import search
 
         vector = self.index.embeddings.embed_query(question)
         ranked: list[int] = []
         best: dict[int, float] = {}
-        live = [h for h in search(self.index.store, vector, self.k_dense * 2)
+        asked = self.k_dense * (FILTER_WIDEN if only else 2)
+        live = [h for h in search(self.index.store, vector, asked)
                 # a chunk of a version being written (or left by a killed run) is not visible yet
-                if snap.versions.get(h.metadata.get("doc_id")) == h.metadata.get("version")]
+                if snap.versions.get(h.metadata.get("doc_id")) == h.metadata.get("version")
+                and (not only or not only.doc_ids or h.metadata.get("doc_id") in only.doc_ids)]
         for hit in live[: self.k_dense]:
             meta = hit.metadata
             for idx in range(meta["first_sentence"], meta["last_sentence"] + 1):
                 pos = snap.position.get((meta["doc_id"], idx))
-                if pos is not None and pos not in best:
+                if pos is not None and pos not in best and (not only or only.passes(snap.sentences[pos])):
                     best[pos] = hit.score
                     ranked.append(pos)
         if not has_chinese(question):

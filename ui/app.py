@@ -273,7 +273,7 @@ class ChatUI:
         docs = self.index.catalog.documents()
         choices = [(f"{d.title} ({d.doc_id})" if d.title != d.doc_id else d.doc_id, d.doc_id) for d in docs]
         return (render.documents_html(docs, lang), gr.update(choices=choices, value=None),
-                gr.update(choices=[(d.title or d.doc_id, d.doc_id) for d in docs]), render.header_html(docs, lang))
+                gr.update(choices=choices), render.header_html(docs, lang))
 
     def upload(self, file: str | None, lang: str = DEFAULT, progress=gr.Progress()):
         """Add one uploaded file. Returns (status, table, document choice, scope choices, header, file box)."""

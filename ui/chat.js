@@ -29,6 +29,9 @@
     });
   }
 
+  // Open/closed state lives in data-open attributes: Gradio scopes custom CSS under its container,
+  // so a class on <body> would match nothing.
+  const setOpen = (id, on) => { const el = document.getElementById(id); if (el) el.dataset.open = on ? "1" : ""; };
   let returnTo = null;
   document.addEventListener("click", (event) => {
     const cite = event.target.closest && event.target.closest('a[href^="#rq-src-"]');
@@ -36,7 +39,7 @@
       event.preventDefault();  // no jump: the card scrolls into view inside its panel
       const id = cite.getAttribute("href").slice(1);
       returnTo = cite.closest(".message-row") || cite;
-      document.body.classList.add("rq-panel-open");
+      setOpen("rq-sources-col", true);
       // Clicking a bubble also asks the server for that answer's sources: wait for its card.
       waitFor(() => document.getElementById(id), 8000).then((card) => {
         if (!card) return;
@@ -48,7 +51,7 @@
     }
     const back = event.target.closest && event.target.closest(".rq-back");
     if (back) {
-      document.body.classList.remove("rq-panel-open");
+      setOpen("rq-sources-col", false);
       if (returnTo) returnTo.scrollIntoView({ block: "center" });
       return;
     }
@@ -59,7 +62,7 @@
       box.value = JSON.stringify({ doc: view.dataset.doc, start: +view.dataset.start, end: +view.dataset.end,
                                    at: Date.now() });
       box.dispatchEvent(new Event("input", { bubbles: true }));
-      document.body.classList.add("rq-viewer-open");
+      setOpen("rq-viewer-wrap", true);
       waitFor(() => {
         const mark = document.querySelector("#rq-viewer #rq-view-mark");
         return mark && mark.closest(".rq-viewer").dataset.at === String(JSON.parse(box.value).at) ? mark : null;
@@ -67,7 +70,7 @@
       return;
     }
     if (event.target.closest && event.target.closest(".rq-viewer-close")) {
-      document.body.classList.remove("rq-viewer-open");
+      setOpen("rq-viewer-wrap", false);
     }
   }, true);
 }

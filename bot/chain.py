@@ -24,7 +24,7 @@ from bot.lang import EN, HANS, HANT, detect, numbers, to_script
 from bot.plan import LOOKUP, Part, Plan, plan
 from bot.refuse import Thresholds, refusal_reason
 from bot.retrieve import HybridRetriever, Retrieval
-from bot.types import EXTRACTIVE, LLM, MODES, Answer, Hit, strip_markers
+from bot.types import EXTRACTIVE, LLM, MODES, Answer, Filter, Hit, strip_markers
 from index.settings import Settings
 
 # Text that addresses a model rather than a reader: kept in the index (it is data and can be
@@ -104,18 +104,21 @@ class Answerer:
         return prompt | self.llm | StrOutputParser()
 
     # --- answering -----------------------------------------------------------------------------
-    def ask(self, question: str, history: Sequence[str] = (), mode: str | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), mode: str | None = None, *,
+            only: Filter | None = None) -> Answer:
         final = None
-        for event in self.stream(question, history, mode):
+        for event in self.stream(question, history, mode, only=only):
             if event.kind == "answer":
                 final = event.answer
         assert final is not None, "stream() always ends with an answer"
         return final
 
-    def stream(self, question: str, history: Sequence[str] = (), mode: str | None = None) -> Iterator[Event]:
+    def stream(self, question: str, history: Sequence[str] = (), mode: str | None = None, *,
+               only: Filter | None = None) -> Iterator[Event]:
         """Yield status and token events, then the verified Answer.
 
-        ``history`` holds the previous standalone questions, oldest first.
+        ``history`` holds the previous standalone questions, oldest first; ``only`` restricts
+        the sources to some documents and/or one period.
         """
         t0 = time.perf_counter()
         mode = mode or self.default_mode()
@@ -134,10 +137,10 @@ class Answerer:
         if standalone != cleaned or understood.rewritten:
             yield Event("status", describe_plan(understood, standalone))
         if understood.kind != LOOKUP:
-            yield from self._composite(question, standalone, understood, script, mode, t0)
+            yield from self._composite(question, standalone, understood, script, mode, t0, only)
             return
 
-        retrieval = self._retrieve(understood.parts[0])
+        retrieval = self._retrieve(understood.parts[0], only)
         timings = {"retrieve": retrieval.timings_ms["retrieve"]}
         sims = self.sentence_sims(retrieval)
         retrieval = rerank_by_sentence(retrieval, sims)
@@ -155,10 +158,11 @@ class Answerer:
                                                       understood))
 
     # --- retrieval helpers ----------------------------------------------------------------------
-    def _retrieve(self, part: Part) -> Retrieval:
+    def _retrieve(self, part: Part, only: Filter | None = None) -> Retrieval:
         """One part's retrieval; a list gathers from more sentences. Sentences that address a
         model are data: never an answer, never in front of the LLM."""
-        r = self.retriever.retrieve(part.question, k=20 if part.gather else None, k_dense=30 if part.gather else None)
+        r = self.retriever.retrieve(part.question, k=20 if part.gather else None, k_dense=30 if part.gather else None,
+                                    only=only)
         return replace(r, hits=tuple(h for h in r.hits if not _INSTRUCTION.search(h.sentence.text)))
 
     def sentence_sims(self, retrieval: Retrieval) -> dict[int, float]:
@@ -166,9 +170,10 @@ class Answerer:
         return self.retriever.sentence_similarity(retrieval)
 
     # --- several parts: lists, comparisons, calculations --------------------------------------
-    def _composite(self, question, standalone, understood: Plan, script, mode, t0) -> Iterator[Event]:
+    def _composite(self, question, standalone, understood: Plan, script, mode, t0,
+                   only: Filter | None = None) -> Iterator[Event]:
         t_r = time.perf_counter()
-        results = answer_parts(understood, self._retrieve, self.retriever.snapshot(), script,
+        results = answer_parts(understood, lambda part: self._retrieve(part, only), self.retriever.snapshot(), script,
                                self.sentence_sims, self.thresholds)
         timings = {"retrieve": _ms(t_r)}
         composed = compose(understood, results, script)

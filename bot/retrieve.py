@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 
 from bot.lang import has_chinese, normalize, pinyin, syllable, tokens
 from bot.scope import Scope, question_scope, scope_factor
-from bot.types import Hit
+from bot.types import Filter, Hit
 from corpus.types import Sentence
 
 # Words that shape a question but carry no topic: they must not count against coverage.
@@ -33,6 +33,7 @@ _QUESTION_WORDS = (
 _EN_STOP = {"the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "is", "are", "was", "were", "did",
             "do", "does", "how", "many", "much", "what", "which", "who", "when", "where", "why", "by", "with",
             "it", "its", "this", "that", "be", "been", "has", "have", "had", "will", "at", "as", "from"}
+FILTER_WIDEN = 8  # a filtered question asks Chroma for this many times k_dense chunks
 _YEARISH = re.compile(r"(?:19|20)\d{2}年?")
 
 
@@ -211,8 +212,10 @@ class HybridRetriever(BaseRetriever):
                 titles={d.doc_id: d.title for d in docs}, versions={d.doc_id: d.version for d in docs})
         return self._snapshot
 
-    def retrieve(self, question: str, k: int | None = None, k_dense: int | None = None) -> Retrieval:
-        """The ``k`` best sentences for a question (more for questions that gather a list).
+    def retrieve(self, question: str, k: int | None = None, k_dense: int | None = None,
+                 only: Filter | None = None) -> Retrieval:
+        """The ``k`` best sentences for a question (more for questions that gather a list);
+        ``only`` drops every candidate that does not pass it (dense and BM25 alike).
 
         A word that occurs nowhere in the documents but sounds like one that does (捞山湾 for
         崂山湾) adds a second, respelled query; both are fused.
@@ -229,12 +232,13 @@ class HybridRetriever(BaseRetriever):
         dense_score: dict[int, float] = {}
         lexical: dict[int, float] = {}
         vector: list[float] = []
+        keep = (lambda i: only.passes(snap.sentences[i])) if only else (lambda i: True)
         for query in dict.fromkeys([question, respelled]):
-            ranked, scores, v = self._dense(query, snap, k_dense or self.k_dense)
+            ranked, scores, v = self._dense(query, snap, k_dense or self.k_dense, only)
             vector = vector or v
             for i, v in scores.items():
                 dense_score[i] = max(v, dense_score.get(i, 0.0))
-            found = snap.bm25.scores(tokens(query))
+            found = {i: v for i, v in snap.bm25.scores(tokens(query)).items() if keep(i)}
             lexical = lexical or found
             rankings += [ranked, sorted(found, key=found.get, reverse=True)[: self.k_lexical]]
         t1 = time.perf_counter()
@@ -253,6 +257,8 @@ class HybridRetriever(BaseRetriever):
         # (refusal checks that they speak of the asked time).
         on_topic = tuple(sorted((h for h in hits if h.coverage >= 0.5), key=lambda h: h.coverage, reverse=True)[:5])
         hits = expand_topic_sentence(hits, snap.sentences, snap.position)
+        if only:  # a lifted follower of the topic sentence may lie outside the filter
+            hits = [h for h in hits if only.passes(h.sentence)]
         best_dense = max(dense_score.values(), default=0.0)
         t2 = time.perf_counter()
         return Retrieval(question, tuple(hits[: k or self.k]), scope, tuple(terms), best_dense,
@@ -260,21 +266,25 @@ class HybridRetriever(BaseRetriever):
                          respelled=respelled if respelled != question else "", vector=tuple(vector),
                          on_topic=on_topic)
 
-    def _dense(self, question: str, snap: _Snapshot, k_dense: int) -> tuple[list[int], dict[int, float], list[float]]:
-        """Sentences of the top chunks, in chunk order; chunks of uncommitted versions are ignored."""
+    def _dense(self, question: str, snap: _Snapshot, k_dense: int,
+               only: Filter | None = None) -> tuple[list[int], dict[int, float], list[float]]:
+        """Sentences of the top chunks, in chunk order; chunks of uncommitted versions are ignored,
+        and so are sentences ``only`` drops (Chroma is then asked for more chunks)."""
         from index.store import search
 
         vector = self.index.embeddings.embed_query(question)
         ranked: list[int] = []
         best: dict[int, float] = {}
-        live = [h for h in search(self.index.store, vector, k_dense * 2)
+        asked = k_dense * (FILTER_WIDEN if only else 2)
+        live = [h for h in search(self.index.store, vector, asked)
                 # a chunk of a version being written (or left by a killed run) is not visible yet
-                if snap.versions.get(h.metadata.get("doc_id")) == h.metadata.get("version")]
+                if snap.versions.get(h.metadata.get("doc_id")) == h.metadata.get("version")
+                and (not only or not only.doc_ids or h.metadata.get("doc_id") in only.doc_ids)]
         for hit in live[:k_dense]:
             meta = hit.metadata
             for idx in range(meta["first_sentence"], meta["last_sentence"] + 1):
                 pos = snap.position.get((meta["doc_id"], idx))
-                if pos is not None and pos not in best:
+                if pos is not None and pos not in best and (not only or only.passes(snap.sentences[pos])):
                     best[pos] = hit.score
                     ranked.append(pos)
         if not has_chinese(question):

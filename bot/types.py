@@ -4,11 +4,35 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from corpus.types import Sentence
+from corpus.types import ACHIEVED, PLANNED, Sentence
 
 LLM = "llm"
 EXTRACTIVE = "extractive"
 MODES = (LLM, EXTRACTIVE)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What a question is restricted to: some documents (empty: all) and/or one period (None: any).
+
+        >>> Filter(doc_ids=frozenset({"a.txt"}), period=PLANNED).passes(Sentence("a.txt", 0, "将", 0, 1, 0, 1))
+        False
+    """
+
+    doc_ids: frozenset[str] = frozenset()
+    period: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.period not in (None, ACHIEVED, PLANNED):
+            raise ValueError(f"unknown period {self.period!r}; expected one of: {ACHIEVED}, {PLANNED} or None")
+        object.__setattr__(self, "doc_ids", frozenset(self.doc_ids))
+
+    def passes(self, sentence: Sentence) -> bool:
+        return (not self.doc_ids or sentence.doc_id in self.doc_ids) and \
+            (self.period is None or sentence.period == self.period)
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_ids) or self.period is not None
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from corpus.clean import clean
 from corpus.errors import EmptyDocument, FileTooLarge, MissingFile, UndecodableFile, UnsupportedFormat
 from corpus.period import tag_periods
 from corpus.sentences import split_sentences
+from corpus.title import document_title
 from corpus.types import Document
 
-TITLE_MAX_CHARS = 60
 EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
               ".html": "html", ".htm": "html", ".xhtml": "html", ".pdf": "pdf", ".docx": "docx"}
 # A .docx may unpack to this many times the size limit; more looks like a zip bomb.
@@ -69,7 +69,7 @@ def load_bytes(data: bytes, name: str, *, max_bytes: int, doc_id: str | None = N
     if not text.strip():
         raise EmptyDocument(f"{name}: no text left after cleaning")
     doc_id = doc_id or name
-    doc = Document(doc_id=doc_id, title=_title(text, name), source=name, raw=raw, text=text, origin=origin,
+    doc = Document(doc_id=doc_id, title=document_title(data, kind, text, name), source=name, raw=raw, text=text, origin=origin,
                    content_hash=hashlib.sha256(data).hexdigest(), encoding=encoding, format=kind)
     sentences = tag_periods(split_sentences(doc_id, text))
     mapped = []
@@ -333,9 +333,3 @@ def _row_text(row) -> str:
             cells.append(text)
     return " ".join(cells)
 
-
-def _title(text: str, name: str) -> str:
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    if not first:
-        return name
-    return first if len(first) <= TITLE_MAX_CHARS else first[:TITLE_MAX_CHARS - 1] + "…"

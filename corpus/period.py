@@ -63,6 +63,12 @@ _AROUND_NUMBER = re.compile(r"\d[\d.]*[^\d，,。；;、]{0,4}(?:以上|左右)"
 _ACHIEVED_CUES = re.compile(r"这一年|过去的?一年|全年实现|完成|(?<!而)已|顺利|通过[^，,。；;]{0,12}验收"
                             r"|建成通车|同比|累计|去年")
 _THIS_PAST_YEAR = re.compile(r"这一年|过去的?一年")
+# A day ("5月8日", "2026年5月8日", "2026-05-08") names when something happened, in a news item,
+# unless a future marker comes before it or a deadline/start word after it ("将于5月8日", "5月8日前").
+_DAY = re.compile(r"(?:(?<![\d.])((?:19|20)\d{2})\s*年\s*)?(?<![\d.])(?:1[0-2]|0?[1-9])月(?:[12]\d|3[01]|0?[1-9])日"
+                  r"|(?<![\d.])((?:19|20)\d{2})-(?:1[0-2]|0?[1-9])-(?:[12]\d|3[01]|0?[1-9])(?![\d])")
+_DAY_FUTURE_BEFORE = ("将于", "将在", "拟于", "拟在", "计划于", "计划在", "预计于", "预计在", "定于", "争取", "力争", "到", "至")
+_DAY_FUTURE_AFTER = ("前", "以前", "之前", "起", "开始", "至", "到")
 _CLAUSE_HEAD = r"(?:^|[，,；;：:。])\s*"
 _LAST_YEAR = re.compile(_CLAUSE_HEAD + r"(?:去年|上一年)")
 _THIS_YEAR = re.compile(_CLAUSE_HEAD + r"(?:今年|本年)")
@@ -160,6 +166,10 @@ def _with_planning_year(scope: _Scope, context: _Scope, planning: int | None) ->
 
 
 def _cue(text: str, heading: bool, plan_year: int | None, doc_year: int | None) -> _Cue:
+    if plan_year is None and not heading:  # a news item, not a report planning a year
+        day = _event_day(text)
+        if day is not None:
+            return _Cue(_Scope(ACHIEVED, day or doc_year), strong=True)
     vote = _vote(text, heading, plan_year)
     year, kind = _scope_year(text)
     if year is not None:
@@ -181,6 +191,20 @@ def _cue(text: str, heading: bool, plan_year: int | None, doc_year: int | None) 
         period = PLANNED if plan_year == doc_year else vote
         return _Cue(_Scope(period, doc_year), strong=True, carries=plan_year is not None)
     return _Cue(_Scope(vote, None))
+
+
+def _event_day(text: str) -> int | None:
+    """The year (0 if the day names none) of the first day the sentence says something happened on, else None.
+
+    "5月8日，…正式开工建设，将推动…" reports the start of work: achieved, whatever the plans it mentions.
+    """
+    for m in _DAY.finditer(text):
+        before, after = text[max(0, m.start() - 3):m.start()], text[m.end():m.end() + 2]
+        if before.endswith(_DAY_FUTURE_BEFORE) or after.startswith(_DAY_FUTURE_AFTER):
+            continue
+        year = m.group(1) or m.group(2)
+        return int(year) if year else 0
+    return None
 
 
 def _year_period(text: str, year: int, kind: str, vote: str | None, heading: bool,

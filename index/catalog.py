@@ -114,6 +114,17 @@ class Catalog:
                 db.execute("ROLLBACK")
                 raise
 
+    def set_title(self, doc_id: str, title: str) -> bool:
+        """Rename a committed document (the title shown to users); False if there is no such document.
+
+        A later change of the file's content commits the title extracted from the new version.
+        """
+        title = " ".join((title or "").split())
+        if not title:
+            raise ValueError("a title must not be empty")
+        with self._lock:
+            return self._db.execute("UPDATE documents SET title = ? WHERE doc_id = ?", (title, doc_id)).rowcount > 0
+
     def forget_document(self, doc_id: str) -> bool:
         """Hide a document from readers at once; its chunks are deleted afterwards."""
         with self._lock:

@@ -129,3 +129,47 @@ def test_cli_says_run_make_models_when_the_embedder_is_missing(settings, index, 
     code = bot_cli(["--data-dir", str(settings.data_dir), "ask", "2026年城镇新增就业目标是多少？"])
     err = capsys.readouterr().err
     assert code == 1 and "make models" in err and "Traceback" not in err
+
+
+# --- scoping (Filter) --------------------------------------------------------------------------------
+NEWS = DATA / "tiny-news.md"
+
+
+@pytest.fixture
+def two_docs(settings, fake_embeddings):
+    idx = Index(settings, embeddings=fake_embeddings)
+    idx.build([TINY, NEWS])
+    return idx
+
+
+def test_only_one_document_answers_from_it_alone(settings, two_docs):
+    from bot.types import Filter
+
+    a = answerer(settings, two_docs)
+    question = "城镇新增就业多少万人？"
+    unfiltered = a.retriever.retrieve(question)
+    assert {h.sentence.doc_id for h in unfiltered.hits} == {"tiny-report.txt", "tiny-news.md"}, \
+        "the question matches both documents, so the filter has something to drop"
+    for doc in ("tiny-report.txt", "tiny-news.md"):
+        answer = a.ask(question, only=Filter(doc_ids=frozenset({doc})))
+        assert answer.citations and {c.doc for c in answer.citations} == {doc}
+        assert all(h.sentence.doc_id == doc for h in a.retriever.retrieve(question, only=Filter({doc})).hits)
+
+
+def test_only_one_period_drops_the_other(settings, two_docs):
+    from bot.types import Filter
+
+    a = answerer(settings, two_docs)
+    for period in ("achieved", "planned"):
+        hits = a.retriever.retrieve("城镇新增就业多少万人？", only=Filter(period=period)).hits
+        assert hits and all(h.sentence.period == period for h in hits)
+    planned = a.ask("城镇新增就业多少万人？", only=Filter(doc_ids={"tiny-report.txt"}, period="planned"))
+    assert "1.2" in planned.text and "1.05" not in planned.text
+
+
+def test_filter_rejects_an_unknown_period():
+    from bot.types import Filter
+
+    with pytest.raises(ValueError, match="unknown period 'later'"):
+        Filter(period="later")
+    assert not Filter() and Filter(period="planned")

@@ -231,3 +231,16 @@ def test_default_build_keeps_uploads(settings, fake_embeddings):
     idx = Index(settings, embeddings=fake_embeddings)
     assert sorted(idx.build().added) == sorted([SEED.name, "upload.txt"])
     assert idx.build().removed == [], "a full default build reads the uploads folder too"
+
+
+def test_set_title_renames_a_document_and_an_unchanged_reindex_keeps_it(settings, fake_embeddings):
+    idx = Index(settings, embeddings=fake_embeddings)
+    idx.build()
+    doc = idx.catalog.documents()[0].doc_id
+    assert idx.catalog.set_title(doc, "  崂山区 2026年政府工作报告 ")
+    assert idx.catalog.document(doc).title == "崂山区 2026年政府工作报告"
+    idx.build()
+    assert idx.catalog.document(doc).title == "崂山区 2026年政府工作报告"
+    assert not idx.catalog.set_title("nope.txt", "x")
+    with pytest.raises(ValueError, match="must not be empty"):
+        idx.catalog.set_title(doc, "  ")

@@ -173,3 +173,15 @@ def test_tag_periods_returns_new_sentences():
     tagged = tag_periods(sentences)
     assert sentences[0].period == UNKNOWN and tagged[0].period == ACHIEVED
     assert tag_periods([]) == []
+
+
+def test_news_about_work_begun_on_a_day_is_achieved_not_planned():
+    # Issue 7: "5月8日…开工建设，将推动…" was tagged planned from 将/推动 and labelled 2026年计划.
+    text = ("松涛区地铁6号线开工\n2026-05-08 10:00 来源：松涛日报\n"
+            "5月8日，松涛区地铁6号线一期工程正式开工建设，项目将推动东部城区交通更加便捷。\n"
+            "该项目总投资120亿元，计划2030年建成通车。\n"
+            "二期工程将于9月1日开工。\n")
+    tagged = {s.text: (s.period, s.year) for s in tag_periods(split_sentences("n.md", text))}
+    assert tagged["5月8日，松涛区地铁6号线一期工程正式开工建设，项目将推动东部城区交通更加便捷。"] == ("achieved", 2026)
+    assert tagged["该项目总投资120亿元，计划2030年建成通车。"] == ("planned", 2030), "the text says 计划"
+    assert tagged["二期工程将于9月1日开工。"][0] == "planned", "a day after 将于 is still ahead"

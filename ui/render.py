@@ -1,12 +1,14 @@
-"""Pure rendering for the web chat: Answer -> chat-bubble HTML, source panel, documents table.
+"""Pure rendering for the web chat: Answer -> chat-bubble HTML, source panel, document viewer, tables.
 
 Every piece of document or user text goes through ``html.escape`` here and nowhere else is
 HTML built from it. The chat bubble is HTML we build ourselves (the Chatbot is created with
 ``render_markdown=False``), so markdown in a document, ``[x](javascript:...)`` say, stays text.
-The only tags emitted are the fixed ones below, and the only link target is ``#rq-src-<n>``.
+The only tags emitted are the fixed ones below, and the only link target is a source card,
+``#rq-src-<bubble>-<n>`` (``bubble`` is the answer's index in the chat, so a marker of an older
+answer opens that answer's sources). Every user-visible word comes from ``ui.i18n``.
 
-    >>> markers_html("新增2.8萬人[1]。", {1})
-    '新增2.8萬人<sup class="rq-cite"><a href="#rq-src-1" title="source 1">[1]</a></sup>。'
+    >>> markers_html("新增2.8萬人[1]。", {1}, key=3)
+    '新增2.8萬人<sup class="rq-cite"><a href="#rq-src-3-1">[1]</a></sup>。'
 """
 from __future__ import annotations
 
@@ -15,15 +17,16 @@ import re
 import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 
 from bot.types import Answer, Citation
+from ui.i18n import DEFAULT, t
 
 # [1], [1, 2], and the full-width forms a model may write: 【1】 ［1］
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
 _SENTENCE_END = re.compile(r"[。！？；!?;]|\.(?=\s)")
 PASSAGE_MAX_CHARS = 480
-_PERIODS = {"achieved": "achieved · 已完成", "planned": "planned · 计划"}
-SOURCES_PLACEHOLDER = '<div class="rq-sources rq-empty">Sources of the latest answer appear here.</div>'
+_PERIODS = ("achieved", "planned")
 
 
 def esc(text: object) -> str:
@@ -35,12 +38,16 @@ def _lines(text: str) -> str:
     return esc(text).replace("\n", "<br>")
 
 
+def card_id(key: int, n: int) -> str:
+    return f"rq-src-{key}-{n}"
+
+
 # --- the chat bubble ------------------------------------------------------------------------------
-def marker_html(n: int) -> str:
-    return f'<sup class="rq-cite"><a href="#rq-src-{n}" title="source {n}">[{n}]</a></sup>'
+def marker_html(n: int, key: int = 0) -> str:
+    return f'<sup class="rq-cite"><a href="#{card_id(key, n)}">[{n}]</a></sup>'
 
 
-def markers_html(text: str, known: Collection[int]) -> str:
+def markers_html(text: str, known: Collection[int], key: int = 0) -> str:
     """Escape ``text`` and turn markers of known citations into superscript links.
 
     A marker naming no known citation stays as (escaped) text.
@@ -51,71 +58,112 @@ def markers_html(text: str, known: Collection[int]) -> str:
         if not numbers or any(n not in known for n in numbers):
             continue
         out.append(_lines(text[pos:m.start()]))
-        out.append("".join(marker_html(n) for n in numbers))
+        out.append("".join(marker_html(n, key) for n in numbers))
         pos = m.end()
     out.append(_lines(text[pos:]))
     return "".join(out)
 
 
-def question_html(question: str) -> str:
-    """The user's bubble: their text, escaped."""
-    return f'<div class="rq-question">{_lines(question)}</div>'
+def question_html(question: str, scope_note: str = "") -> str:
+    """The user's bubble: their text, escaped, and the scope they restricted it to."""
+    note = f'<div class="rq-scope">{esc(scope_note)}</div>' if scope_note else ""
+    return f'<div class="rq-question">{_lines(question)}</div>{note}'
 
 
-def understood_as_html(answer: Answer) -> str:
-    """"understood as: …" when follow-up condensation rewrote the question, else ""."""
+def understood_as_html(answer: Answer, lang: str = DEFAULT) -> str:
+    """"理解为：…" when follow-up condensation rewrote the question, else ""."""
     if not answer.standalone or answer.standalone == answer.question:
         return ""
-    return f'<div class="rq-understood">understood as: <q>{esc(answer.standalone)}</q></div>'
+    return f'<div class="rq-understood">{esc(t(lang, "understood_as"))}<q>{esc(answer.standalone)}</q></div>'
 
 
-def streaming_html(text: str, standalone: str = "", question: str = "") -> str:
-    """The bubble while tokens arrive: raw model text, escaped and marked as not yet verified."""
-    parts = []
+def thinking_html(lang: str = DEFAULT, step: str = "thinking_search", text: str = "", standalone: str = "",
+                  question: str = "") -> str:
+    """The one bubble shown while an answer forms: the current step, then the unverified draft.
+
+    Wrapped in ``rq-pending``: the page hides the like/copy buttons of a pending bubble.
+    """
+    parts = ['<div class="rq-pending">']
     if standalone and standalone != question:
-        parts.append(f'<div class="rq-understood">understood as: <q>{esc(standalone)}</q></div>')
-    body = _lines(text) if text else "…"
-    parts.append(f'<div class="rq-answer rq-streaming">{body}</div>')
-    parts.append('<div class="rq-note">writing… (checked against the sources when done)</div>')
+        parts.append(f'<div class="rq-understood">{esc(t(lang, "understood_as"))}<q>{esc(standalone)}</q></div>')
+    if text:
+        parts.append(f'<div class="rq-answer rq-streaming">{_lines(text)}</div>')
+    parts.append(f'<div class="rq-step"><span class="rq-dots"></span>{esc(t(lang, step))}</div></div>')
     return "".join(parts)
 
 
-def waiting_html(mode: str) -> str:
-    """The bubble between sending and the first answer event."""
-    if mode != "llm":
-        return '<div class="rq-answer rq-streaming">…</div>'
-    return ('<div class="rq-answer rq-streaming">…</div><div class="rq-note">waiting for the language model: '
-            "it writes one answer at a time, your place in the queue shows below the chat</div>")
+def is_pending(message: dict | None) -> bool:
+    return bool(message) and message.get("role") == "assistant" and 'class="rq-pending"' in str(message.get("content"))
 
 
-def answer_html(answer: Answer) -> str:
+def stopped_html(lang: str = DEFAULT) -> str:
+    return f'<div class="rq-answer rq-stopped">{esc(t(lang, "stopped"))}</div>'
+
+
+def notice_text(answer: Answer, lang: str = DEFAULT) -> str:
+    """Answer.notice is written for developers; users get one short translated line, or nothing."""
+    notice = answer.notice or ""
+    if not notice or notice == answer.text:
+        return ""
+    if notice.startswith("the language model is unavailable"):
+        return t(lang, "notice_llm_down")
+    if notice.startswith("the model's answer"):
+        return t(lang, "notice_fallback")
+    if notice.startswith("dropped unsupported"):
+        return t(lang, "notice_dropped")
+    return ""  # anything else is for the log, not for the reader
+
+
+def plain_text(answer: Answer, names: Mapping[str, str] | None = None, lang: str = DEFAULT) -> str:
+    """What "copy" puts on the clipboard: the answer with [n] markers, then one footnote per source.
+
+        2.8万人[1]。
+
+        [1] 文件名：原句
+    """
+    names = names or {}
+    text = re.sub(r"[【［]\s*(\d{1,2})\s*[】］]", r"[\1]", answer.text)
+    notes = [f"[{c.n}] {names.get(c.doc) or c.doc}：{c.text}" for c in answer.citations]
+    if answer.related:
+        notes.append(t(lang, "related") + "：")
+        notes += [f"- {names.get(c.doc) or c.doc}：{c.text}" for c in answer.related]
+    return text + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def answer_html(answer: Answer, lang: str = DEFAULT, key: int = 0, seconds: float | None = None,
+                names: Mapping[str, str] | None = None) -> str:
     """The assistant's bubble for a final Answer: understood-as line, text with markers, notes.
 
     A refusal shows the nearest passages in a block labelled as related, not as an answer.
+    ``seconds`` is the time from Send (queue wait included); ``rq-plain`` (hidden) is what copy copies.
     """
-    parts = [understood_as_html(answer)]
+    parts = [understood_as_html(answer, lang)]
     css = "rq-answer rq-refused" if answer.refused else "rq-answer"
-    parts.append(f'<div class="{css}">{markers_html(answer.text, {c.n for c in answer.citations})}</div>')
+    parts.append(f'<div class="{css}">{markers_html(answer.text, {c.n for c in answer.citations}, key)}</div>')
     if answer.related:
-        parts.append(related_html(answer.related))
-    if answer.notice and answer.notice != answer.text:
-        parts.append(f'<div class="rq-note">note: {esc(answer.notice)}</div>')
-    parts.append(f'<div class="rq-mode">{esc(_mode_label(answer))}</div>')
+        parts.append(related_html(answer.related, lang, names))
+    notice = notice_text(answer, lang)
+    if notice:
+        parts.append(f'<div class="rq-note">{esc(notice)}</div>')
+    parts.append(f'<div class="rq-mode">{esc(_mode_label(answer, lang, seconds))}</div>')
+    parts.append(f'<div class="rq-plain">{esc(plain_text(answer, names, lang))}</div>')
     return "".join(p for p in parts if p)
 
 
-def _mode_label(answer: Answer) -> str:
-    label = "LLM answer, verified against the sources" if answer.mode == "llm" else "quoted from the sources"
-    total = answer.timings_ms.get("total")
-    return f"{label} · {total / 1000:.1f} s" if total is not None else label
+def _mode_label(answer: Answer, lang: str, seconds: float | None) -> str:
+    label = t(lang, "answered_llm" if answer.mode == "llm" else "answered_extractive")
+    if seconds is None and answer.timings_ms.get("total") is not None:
+        seconds = answer.timings_ms["total"] / 1000
+    return f"{label} · {t(lang, 'seconds', s=seconds)}" if seconds is not None else label
 
 
-def related_html(related: Iterable[Citation]) -> str:
+def related_html(related: Iterable[Citation], lang: str = DEFAULT, names: Mapping[str, str] | None = None) -> str:
     """Nearest passages for a refusal, clearly labelled: they are not an answer."""
+    names = names or {}
     items = "".join(
-        f'<li><span class="rq-doc">{esc(c.doc)}</span> {_badge(c)}'
+        f'<li><span class="rq-doc">{esc(names.get(c.doc) or c.doc)}</span> {badge(c, lang)}'
         f'<div class="rq-quote">{esc(c.text)}</div></li>' for c in related)
-    return ('<div class="rq-related"><div class="rq-related-title">Related passages (not an answer)</div>'
+    return (f'<div class="rq-related"><div class="rq-related-title">{esc(t(lang, "related"))}</div>'
             f"<ul>{items}</ul></div>")
 
 
@@ -177,47 +225,56 @@ def passage_html(passage: Passage) -> str:
         + esc(p.text[p.end:]) + ("…" if p.cut_after else "")
 
 
-def _badge(c: Citation) -> str:
-    period = _PERIODS.get(c.period, "")
-    label = " · ".join(x for x in (str(c.year) if c.year else "", period) if x)
-    if not label:
+def badge(c: Citation, lang: str = DEFAULT) -> str:
+    """The period badge. The year shows only when the sentence itself names it; a period the
+    tagger took from the context says so in its tooltip."""
+    if c.period not in _PERIODS:
         return ""
-    css = f"rq-badge rq-{c.period}" if c.period in _PERIODS else "rq-badge"
-    return f'<span class="{css}">{esc(label)}</span>'
+    word = t(lang, f"period_label_{c.period}")
+    stated = bool(c.year) and str(c.year) in c.text
+    label = f"{c.year} · {word}" if stated else word
+    tip = "" if stated else f' title="{esc(t(lang, "context_period"))}"'
+    return f'<span class="rq-badge rq-{c.period}"{tip}>{esc(label)}</span>'
 
 
-def citation_html(c: Citation, passage: Passage | None, name: str = "") -> str:
-    """One source card: number, document, section, period/year badge and the highlighted paragraph.
+def citation_html(c: Citation, passage: Passage | None, name: str = "", lang: str = DEFAULT, key: int = 0) -> str:
+    """One source card: number, document title, section, period badge, the highlighted paragraph
+    and a button that opens the whole document at the sentence.
 
     ``passage`` None (the document changed or was removed since) shows the quoted sentence alone.
     """
-    title = name or c.title
-    head = (f'<div class="rq-src-head"><span class="rq-src-n">{c.n}</span> <span class="rq-doc">{esc(c.doc)}</span>'
-            f" {_badge(c)}</div>")
-    if title and title != c.doc:
-        head += f'<div class="rq-title">{esc(_shorten(title, 48))}</div>'
+    title = name or c.title or c.doc
+    head = (f'<div class="rq-src-head"><span class="rq-src-n">{c.n}</span> <span class="rq-doc">{esc(title)}</span>'
+            f" {badge(c, lang)}</div>")
+    if title != c.doc:
+        head += f'<div class="rq-file">{esc(c.doc)}</div>'
     section = f'<div class="rq-section">§ {esc(c.section)}</div>' if c.section else ""
     if passage is None:
         body = f'<div class="rq-passage"><mark>{esc(c.text)}</mark></div>' \
-               '<div class="rq-note">the document has changed since; showing the quoted sentence</div>'
+               f'<div class="rq-note">{esc(t(lang, "doc_changed"))}</div>'
+        view = ""
     else:
         body = f'<div class="rq-passage">{passage_html(passage)}</div>'
-    return f'<div class="rq-src" id="rq-src-{c.n}">{head}{section}{body}</div>'
+        view = (f'<button type="button" class="rq-view" data-doc="{esc(c.doc)}" data-start="{c.start}" '
+                f'data-end="{c.end}">{esc(t(lang, "view_whole"))}</button>')
+    return f'<div class="rq-src" id="{card_id(key, c.n)}">{head}{section}{body}{view}</div>'
 
 
-def sources_html(answer: Answer, passages: Mapping[int, Passage | None], names: Mapping[str, str] | None = None) -> str:
+def sources_html(answer: Answer, passages: Mapping[int, Passage | None], names: Mapping[str, str] | None = None,
+                 lang: str = DEFAULT, key: int = 0) -> str:
     """The source panel for an answer: one card per citation (``passages`` keyed by citation n)."""
+    back = f'<button type="button" class="rq-back">{esc(t(lang, "back_to_answer"))}</button>'
     if not answer.citations:
-        note = "No sources: this question was not answered from the documents." if answer.refused \
-            else "No sources for this answer."
-        return f'<div class="rq-sources rq-empty">{note}</div>'
+        note = t(lang, "sources_none_refused" if answer.refused else "sources_none")
+        return f'<div class="rq-sources rq-empty">{back}{esc(note)}</div>'
     names = names or {}
-    cards = "".join(citation_html(c, passages.get(c.n), names.get(c.doc, "")) for c in answer.citations)
-    return f'<div class="rq-sources"><div class="rq-sources-title">Sources</div>{cards}</div>'
+    cards = "".join(citation_html(c, passages.get(c.n), names.get(c.doc, ""), lang, key) for c in answer.citations)
+    return (f'<div class="rq-sources" data-key="{key}">{back}'
+            f'<div class="rq-sources-title">{esc(t(lang, "sources_title"))}</div>{cards}</div>')
 
 
-def _shorten(text: str, n: int) -> str:
-    return text if len(text) <= n else text[:n - 1] + "…"
+def sources_placeholder(lang: str = DEFAULT) -> str:
+    return f'<div class="rq-sources rq-empty">{esc(t(lang, "sources_placeholder"))}</div>'
 
 
 def passage_for(doc_text: str | None, c: Citation) -> Passage | None:
@@ -227,17 +284,47 @@ def passage_for(doc_text: str | None, c: Citation) -> Passage | None:
     return paragraph_around(doc_text, c.start, c.end)
 
 
-# --- documents ------------------------------------------------------------------------------------
-def documents_html(docs: Iterable) -> str:
+# --- the document viewer --------------------------------------------------------------------------
+def document_view_html(doc_id: str, title: str, text: str | None, start: int, end: int, lang: str = DEFAULT,
+                       request: object = "") -> str:
+    """The whole document, one paragraph per line, with ``text[start:end]`` marked (``rq-view-mark``).
+
+    ``request`` is echoed in ``data-at`` so the page scrolls only once its own request is shown.
+    """
+    at = f' data-at="{esc(request)}"'
+    close = f'<button type="button" class="rq-viewer-close">{esc(t(lang, "viewer_close"))}</button>'
+    head = f'<div class="rq-viewer-head">{close}<span class="rq-doc">{esc(title or doc_id)}</span></div>'
+    if text is None:
+        return f'<div class="rq-viewer"{at}>{head}<div class="rq-empty">{esc(t(lang, "viewer_missing"))}</div></div>'
+    if not (0 <= start <= end <= len(text)):
+        start = end = 0
+    body = esc(text[:start]) + (f'<mark id="rq-view-mark">{esc(text[start:end])}</mark>' if end > start else "") \
+        + esc(text[end:])
+    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n") if p)
+    return f'<div class="rq-viewer"{at}>{head}<div class="rq-viewer-text">{paragraphs}</div></div>'
+
+
+# --- header and documents ------------------------------------------------------------------------
+def header_html(docs: Iterable, lang: str = DEFAULT) -> str:
+    """The line above the chat: how many documents are loaded, and their titles."""
+    docs = list(docs)
+    if not docs:
+        return f'<div class="rq-header">{esc(t(lang, "docs_none"))}</div>'
+    titles = "、".join(f'<span class="rq-doc" title="{esc(d.doc_id)}">{esc(d.title or d.doc_id)}</span>' for d in docs)
+    return f'<div class="rq-header">{esc(t(lang, "docs_loaded", n=len(docs)))}{titles}</div>'
+
+
+def documents_html(docs: Iterable, lang: str = DEFAULT) -> str:
     """The documents table (``DocInfo``s from the catalog), every cell escaped."""
     rows = "".join(
         f"<tr><td>{esc(d.doc_id)}</td><td>{esc(d.title)}</td><td>{esc(d.format)}</td>"
         f'<td class="rq-num">{d.n_sentences}</td><td class="rq-num">{d.n_chunks}</td>'
         f"<td>{esc(_when(d.added_at))}</td></tr>" for d in docs)
     if not rows:
-        rows = '<tr><td colspan="6" class="rq-empty">No documents indexed.</td></tr>'
-    return ('<table class="rq-docs"><thead><tr><th>Document</th><th>Title</th><th>Format</th>'
-            f"<th>Sentences</th><th>Chunks</th><th>Added</th></tr></thead><tbody>{rows}</tbody></table>")
+        rows = f'<tr><td colspan="6" class="rq-empty">{esc(t(lang, "docs_table_empty"))}</td></tr>'
+    heads = "".join(f"<th>{esc(t(lang, 'docs_table_' + k))}</th>"
+                    for k in ("doc", "title", "format", "sentences", "chunks", "added"))
+    return f'<table class="rq-docs"><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>'
 
 
 def _when(ts: float) -> str:
@@ -250,28 +337,15 @@ def status_html(message: str, ok: bool = True) -> str:
     return f'<div class="{css}">{esc(message)}</div>'
 
 
-CSS = """
-.rq-cite a { text-decoration: none; font-size: 0.8em; margin-left: 1px; color: #2563eb !important; font-weight: 600; }
-.rq-understood { font-size: 0.85em; opacity: 0.75; margin-bottom: 0.3em; }
-.rq-note, .rq-mode { font-size: 0.8em; opacity: 0.65; margin-top: 0.3em; }
-.rq-refused { font-style: italic; }
-.rq-error { color: #b91c1c; }
-.rq-related { margin-top: 0.5em; padding: 0.4em 0.6em; border-left: 3px solid #9ca3af; font-size: 0.9em; }
-.rq-related-title { font-weight: 600; opacity: 0.8; }
-.rq-related ul { margin: 0.2em 0 0 1em; padding: 0; }
-.rq-sources-title { font-weight: 600; margin-bottom: 0.4em; }
-.rq-src { border: 1px solid #e5e7eb; border-radius: 8px; padding: 0.5em 0.7em; margin-bottom: 0.6em; }
-.rq-src-n { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 0.7em; background: #2563eb;
-  color: #fff; font-weight: 600; font-size: 0.85em; }
-.rq-doc { font-weight: 600; }
-.rq-title, .rq-section { font-size: 0.8em; opacity: 0.7; }
-.rq-badge { font-size: 0.75em; padding: 0.05em 0.5em; border-radius: 0.7em; background: #e5e7eb; color: #111; }
-.rq-badge.rq-achieved { background: #dcfce7; } .rq-badge.rq-planned { background: #fef3c7; }
-.rq-passage { margin-top: 0.3em; line-height: 1.6; }
-.rq-passage mark { background: #fde68a; color: inherit; padding: 0 1px; }
-.rq-empty { opacity: 0.6; }
-.rq-docs { width: 100%; border-collapse: collapse; font-size: 0.9em; }
-.rq-docs th, .rq-docs td { border-bottom: 1px solid #e5e7eb; padding: 0.3em 0.5em; text-align: left; }
-.rq-num { text-align: right !important; }
-.rq-ok { color: #15803d; } .rq-fail { color: #b91c1c; font-weight: 600; }
-"""
+def scope_note(doc_names: Iterable[str], period_label: str, lang: str = DEFAULT) -> str:
+    what = " · ".join(x for x in ("、".join(doc_names), period_label) if x)
+    return t(lang, "scope_note", what=what) if what else ""
+
+
+def asset(name: str) -> str:
+    """A file shipped next to this module (the page's CSS and JavaScript)."""
+    return resources.files("ui").joinpath(name).read_text(encoding="utf-8")
+
+
+CSS = asset("chat.css")
+JS = asset("chat.js")

@@ -88,7 +88,10 @@ def _ensure_index(answerer) -> None:
 
 def render_text(answer) -> str:
     lines = [answer.text]
-    if answer.standalone and answer.standalone != answer.question:
+    parts = [p["question"] for p in (answer.plan or {}).get("parts", [])]
+    if len(parts) > 1:
+        lines.insert(0, f"(understood as: {' | '.join(parts)})")
+    elif answer.standalone and answer.standalone != answer.question:
         lines.insert(0, f"(understood as: {answer.standalone})")
     for c in answer.citations:
         lines.append(f"[{c.n}] {c.doc} {c.start}-{c.end}: {c.text}")

@@ -55,7 +55,7 @@ def compute(op: str, figures: list[Figure], marks: list[str], divisor: int | Non
                            f"{shown[0]} ÷ {divisor} {eq} {format_number(result, unit)}")
     if len(figures) < 2:
         raise CannotCompute("this needs two figures")
-    if len({f.base_unit for f in figures}) > 1 and op != RATIO:
+    if len({f.kind for f in figures}) > 1 and op != RATIO:
         raise CannotCompute(f"the figures are in different units ({', '.join(f.text for f in figures)})")
     unit = _display_unit(figures[0])
     if op == SUM:

@@ -20,7 +20,7 @@ from bot import compose as C
 from bot import verify as V
 from bot.composite import Composed, answer_parts, compose
 from bot.condense import condense, is_follow_up
-from bot.lang import EN, HANS, HANT, detect, numbers, to_script
+from bot.lang import EN, HANS, HANT, detect, has_chinese, numbers, to_script
 from bot.plan import LOOKUP, Part, Plan, plan
 from bot.refuse import Thresholds, refusal_reason
 from bot.retrieve import HybridRetriever, Retrieval
@@ -150,12 +150,15 @@ class Answerer:
                                                        understood))
             return
 
-        if mode == LLM and self.llm is not None:
+        if mode == LLM and self.llm is not None and checkable(retrieval):
             yield from self._generate(question, standalone, retrieval, script, timings, t0, understood)
             return
-        notice = self._llm_failed if mode == LLM else ""
-        yield Event("answer", answer=self._extractive(question, standalone, retrieval, script, timings, t0, notice,
-                                                      understood))
+        answer = self._extractive(question, standalone, retrieval, script, timings, t0,
+                                  self._llm_failed if mode == LLM else "", understood)
+        if mode == LLM and script == EN and self.llm is not None:
+            text, notice = self._translate(answer.text.split(": ", 1)[-1])
+            answer = replace(answer, text=text, notice=notice, timings_ms={**answer.timings_ms, "total": _ms(t0)})
+        yield Event("answer", answer=answer)
 
     # --- retrieval helpers ----------------------------------------------------------------------
     def _retrieve(self, part: Part, only: Filter | None = None) -> Retrieval:
@@ -225,7 +228,7 @@ class Answerer:
 
     def _extractive(self, question, standalone, retrieval: Retrieval, script, timings, t0, notice="",
                     understood: Plan | None = None) -> Answer:
-        text, used = C.extractive(standalone, list(retrieval.hits), script)
+        text, used = C.extractive(standalone, list(retrieval.hits), script, self.retriever.year_source)
         return Answer(question=question, text=text, citations=C.citations(used), mode=EXTRACTIVE,
                       standalone=standalone, notice=notice, kind=understood.kind if understood else "",
                       plan=understood.to_json() if understood else None,
@@ -282,18 +285,34 @@ class Answerer:
         return self._translate(body)
 
     def _translate(self, chinese: str) -> tuple[str, str]:
-        """English for a verified Chinese answer. The translation must keep every number and
-        every [n] marker; otherwise the Chinese answer is shown, said to be in Chinese."""
+        """English for a verified Chinese answer, line by line. Markers are taken off before and put
+        back after by code; every line must keep its numbers and lose its Chinese, otherwise the
+        Chinese answer is shown, said to be in Chinese."""
         fallback = "Answer from the report (in Chinese): " + chinese
-        try:
-            out = (ChatPromptTemplate.from_messages([("human", prompt_text("translate.txt"))])
-                   | self.llm | StrOutputParser()).invoke({"text": chinese}).strip()
-        except Exception as e:  # noqa: BLE001 - the model failing must not lose the answer
-            self._note_llm_failure(e)
-            return fallback, self._llm_failed
-        if translation_keeps_facts(chinese, out):
-            return out, ""
-        return fallback, "the translation changed a number or a citation; showing the Chinese answer"
+        prompt = ChatPromptTemplate.from_messages([
+            ("system", prompt_text("translate.txt")),
+            ("human", "2026年计划：新增学位4140个"), ("ai", "2026 plan: add 4140 school places"),
+            ("human", "{text}")])
+        chain = prompt | self.llm | StrOutputParser()
+        lines = []
+        for line in chinese.split("\n"):
+            marks = "".join(re.findall(r"\[\d+\]", line))
+            body = strip_markers(line).strip()
+            if not has_chinese(body):
+                lines.append(line)
+                continue
+            try:
+                out = chain.invoke({"text": body}).strip().splitlines()[0].strip() if body else ""
+            except Exception as e:  # noqa: BLE001 - the model failing must not lose the answer
+                self._note_llm_failure(e)
+                return fallback, self._llm_failed
+            if not translation_keeps_facts(body, out):
+                return fallback, "the translation changed a number; showing the Chinese answer"
+            lead = re.match(r"^\s*-\s*", line)
+            # the report's own words follow: names and terms a reader can check against the source
+            lines.append((lead.group(0) if lead else "") + out.lstrip("- ").rstrip(".") + marks
+                         + f" (original: {body.lstrip('- ')})")
+        return "\n".join(lines), ""
 
     def _note_llm_failure(self, error: Exception) -> None:
         self._llm_failed = f"the language model is unavailable ({error}); answering from the sources"
@@ -304,6 +323,16 @@ def describe_plan(p: Plan, standalone: str) -> str:
     if len(p.parts) == 1:
         return p.parts[0].question if p.parts[0].question != standalone else standalone
     return " | ".join(part.question for part in p.parts)
+
+
+def checkable(retrieval: Retrieval, min_coverage: float = 0.5) -> bool:
+    """Can a model's wording be checked against the evidence? Verification matches a claim's
+    clause to the question's words; when the question's words are not in the evidence (plain
+    language, English, a typo) a small model's choice among the facts of a sentence cannot be
+    checked, so the sentence itself is the answer (``泰凯英`` for "做生物的公司" passed every
+    check while quoting the wrong company of two)."""
+    return max((h.coverage for h in retrieval.hits[:3]), default=0.0) >= min_coverage and has_chinese(
+        retrieval.question)
 
 
 def rerank_by_sentence(retrieval: Retrieval, sims: dict[int, float]) -> Retrieval:
@@ -319,12 +348,10 @@ def rerank_by_sentence(retrieval: Retrieval, sims: dict[int, float]) -> Retrieva
 
 
 def translation_keeps_facts(chinese: str, english: str) -> bool:
-    """Every number and [n] marker of the Chinese answer is in the translation, and nothing new."""
-    if not english or re.search(r"[\u4e00-\u9fff]{4,}", english):
+    """Every number of the Chinese text is in the translation, nothing new, and no Chinese left."""
+    if not english or re.search(r"[\u4e00-\u9fff]{3,}", english):
         return False
-    src, out = sorted(numbers(strip_markers(chinese))), sorted(numbers(strip_markers(english)))
-    marks = sorted(re.findall(r"\[\d+\]", chinese)) == sorted(re.findall(r"\[\d+\]", english))
-    return marks and _same_numbers(src, out)
+    return _same_numbers(numbers(strip_markers(chinese)), numbers(strip_markers(english)))
 
 
 def _same_numbers(src: list[str], out: list[str]) -> bool:

@@ -42,16 +42,31 @@ def label(hit: Hit, script: str, question: str) -> str:
     return f"{year}年{word}：" if year else f"{word}："
 
 
-def extractive(question: str, hits: list[Hit], script: str) -> tuple[str, list[Hit]]:
-    """Answer with the best evidence sentence(s) themselves, each followed by its marker."""
+def extractive(question: str, hits: list[Hit], script: str, year_source=None) -> tuple[str, list[Hit]]:
+    """Answer with the best evidence sentence(s) themselves, each followed by its marker.
+
+    Asked *when*, the year the report puts a sentence in is the answer; where the sentence does
+    not state it, ``year_source(hit)`` finds the sentence that does, and it is cited too.
+    """
     chosen = pick_evidence(hits)
+    cited = list(chosen)
     parts = []
     for n, hit in enumerate(chosen, 1):
         text = to_script(hit.sentence.text, script).rstrip("。；;，,")
-        parts.append(f"{label(hit, script, question)}{text}[{n}]")
+        tag = label(hit, script, question)
+        source = year_source(hit) if year_source and _ASKS_WHEN.search(question) and hit.sentence.year and \
+            str(hit.sentence.year) not in hit.sentence.text else None
+        if source is not None and tag:
+            keys = [(h.sentence.doc_id, h.sentence.idx) for h in cited]
+            key = (source.sentence.doc_id, source.sentence.idx)
+            if key not in keys:
+                cited.append(source)
+                keys.append(key)
+            tag = tag.rstrip("：: ") + f"[{keys.index(key) + 1}]" + ("：" if script != EN else " ")
+        parts.append(f"{tag}{text}[{n}]")
     if script == EN:
-        return "According to the report (quoted in Chinese): " + "; ".join(parts) + ".", chosen
-    return "；".join(parts) + "。", chosen
+        return "According to the report (quoted in Chinese): " + "; ".join(parts) + ".", cited
+    return "；".join(parts) + "。", cited
 
 
 def pick_evidence(hits: list[Hit], max_sentences: int = 3, ratio: float = 0.6) -> list[Hit]:

@@ -52,6 +52,7 @@ class PartResult:
     refused: str = ""                       # why, or "" when answered
     items: tuple[Hit, ...] = ()             # evidence quoted for this part
     found: Found | None = None              # the figure, for comparisons and calculations
+    rare: tuple[str, ...] = ()              # the topic words whose clauses a list item quotes
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,9 @@ def answer_parts(plan: Plan, retrieve: Retrieve, snapshot, script: str,
             continue
         terms = [t for t in (content_terms(_subject(part)) or r.terms) if t not in _GENERIC]
         if part.gather:
-            items = gather(part.question, list(r.hits), rare_terms(terms, weight, snapshot.occurs), sims)
-            results.append(PartResult(part, r, "" if items else "nothing found", tuple(items)))
+            rare = rare_terms(terms, weight, snapshot.occurs)
+            items = gather(part.question, list(r.hits), rare, sims)
+            results.append(PartResult(part, r, "" if items else "nothing found", tuple(items), rare=tuple(rare)))
         elif plan.op:
             found = pick_figure(list(r.hits), terms, part.unit, weight)
             if found is None:
@@ -118,10 +120,9 @@ def compose(plan: Plan, results: Sequence[PartResult], script: str) -> Composed:
             lines.append(f"{head}{f.figure.text}（{label(f.hit, script, res.part.question)}"
                          f"{_shown(f.context, script)}）{sources.mark(f.hit)}")
             continue
-        terms = [t for t in content_terms(_subject(res.part)) if t not in _GENERIC]
         must = quoted(res.part.question)
         quotes = [f"{label(h, script, res.part.question) if not single_list else ''}"
-                  f"{_shown(clause_quote(h.sentence.text, terms, must) if res.part.gather else h.sentence.text, script)}"
+                  f"{_shown(clause_quote(h.sentence.text, res.rare, must) if res.part.gather else h.sentence.text, script)}"
                   f"{sources.mark(h)}" for h in res.items]
         if res.part.gather or plan.outline:
             if head:
@@ -164,7 +165,7 @@ def _list_heading(res: PartResult, script: str) -> str:
 
 
 def _subject(part: Part) -> str:
-    return part.label or part.question
+    return part.label or part.question.rstrip("？?。 ")
 
 
 def _shown(text: str, script: str) -> str:

@@ -21,6 +21,8 @@ from bot.lang import to_simplified
 UNITS = sorted("""个 户 人次 人 场次 场 项 所 家 条 处 件 座 栋 名 张 元 万元 亿元 千米 公里 米 平方米 亩 吨 辆 天 次 批
                类 片 套 台 艘 架 间 期 倍 % 岁 年 月 日 分 款 本 部 支 只 万人 余人 床 岗位 多个""".split(),
                key=len, reverse=True)
+# Measure words of a count: 5处 and 4个 complete communities add up.
+COUNT_UNITS = frozenset("个 项 所 家 条 处 件 座 栋 名 张 批 类 片 套 台 艘 架 间 款 本 部 支 只".split())
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _SCALE = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "": Decimal(1)}
 _FIGURE = re.compile(
@@ -54,6 +56,11 @@ class Figure:
     def base_unit(self) -> str:
         """The unit without a scale folded into it: 亿元 -> 元, 万人 -> 人."""
         return self.unit[1:] if self.unit[:1] in ("万", "亿") and len(self.unit) > 1 else self.unit
+
+    @property
+    def kind(self) -> str:
+        """What it measures, for adding up: any count measure word is a count."""
+        return "count" if self.base_unit in COUNT_UNITS else self.base_unit
 
     @property
     def number(self) -> Decimal:

@@ -8,12 +8,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.figures import Figure, context_of, parse_figures
+from bot.figures import COUNT_UNITS, Figure, context_of, parse_figures
 from bot.lang import normalize, pinyin
 from bot.retrieve import term_match
 from bot.types import Hit
 from corpus.types import Sentence
 
+RARE_WEIGHT = 2.1  # IDF of a word in about one sentence in eight: rarer words single out list items
 _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{1,12})[”\"」』’']")
 _CUT = re.compile(r"[，,；;。！？!?]")
 
@@ -29,22 +30,22 @@ def gather(question: str, hits: Sequence[Hit], rare: Sequence[str], sims: dict[i
 
     Items must be of the asked time (no worse scope than the best hit) and name one of the
     question's ``rare`` topic words (see ``rare_terms``; a three-character word half-matches:
-    智能化 -> 智能导办).
+    智能化 -> 智能导办), or cover nearly all of its words (an English question: its names).
     Quoted words are a hard filter. When the question's words are not the documents' words
     (fewer than two such items), the sentences closest in meaning (``sims``: sentence-level
     similarity by hit position, within ``margin`` of the best) are the items. Paragraph topic
     lines ("统筹实施城市更新,推动…更加彰显。") are headings, not items, when the facts under
     them are items too.
     """
-    must = quoted(question)
     pool = [h for h in hits if not h.sentence.heading]
+    must = [m for m in quoted(question) if any(m in normalize(h.sentence.text) for h in pool)]
     if must:
-        pool = [h for h in pool if any(m in normalize(h.sentence.text) for m in must)] or pool
+        pool = [h for h in pool if any(m in normalize(h.sentence.text) for m in must)]
     if not pool:
         return []
     best_scope = max(h.scope for h in pool)
     pool = [h for h in pool if h.scope >= best_scope]
-    items = [h for h in pool if must or names_any(h.sentence.text, rare)]
+    items = [h for h in pool if must or names_any(h.sentence.text, rare) or h.coverage >= 0.8]
     if len(items) < 2 and sims:
         best_sim = max(sims.get(i, 0.0) for i, h in enumerate(hits) if h in pool)
         close = [h for i, h in enumerate(hits) if h in pool and sims.get(i, 0.0) >= best_sim - margin]
@@ -63,7 +64,7 @@ def rare_terms(terms: Sequence[str], weight: Callable[[str], float], occurs: Cal
     if not present:
         return []
     top = max(weight(t) for t in present)
-    return [t for t in present if weight(t) >= 0.6 * top and weight(t) >= 1.5]
+    return [t for t in present if weight(t) >= 0.6 * top and weight(t) >= RARE_WEIGHT]
 
 
 def names_any(sentence: str, terms: Sequence[str]) -> bool:
@@ -154,5 +155,7 @@ def pick_figure(hits: Sequence[Hit], terms: Sequence[str], unit: str, weight: Ca
 def unit_matches(f: Figure, unit: str) -> bool:
     """Asked "多少户" matches 2300余户; "多少亿元" matches 1300亿元; "多少人" matches 2.8万人."""
     shown = f.scale + f.base_unit
+    if unit == "个" and f.base_unit in COUNT_UNITS:  # "几个" asks for a count, whatever it counts in
+        return True
     return (unit in (f.unit, shown, f.base_unit) or (unit.startswith(("万", "亿")) and unit[1:] == f.base_unit)
             or f.unit.startswith(unit))  # "多少场" is answered by 1000余场次

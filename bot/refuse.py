@@ -35,7 +35,8 @@ def refusal_reason(retrieval: Retrieval, script: str, t: Thresholds = Thresholds
     if not hits:
         return "nothing found"
     if script == EN or not retrieval.terms:
-        if max(retrieval.best_dense, sentence_sim) < t.min_dense_en:
+        named = max((h.coverage for h in hits[:3]), default=0.0) >= t.min_coverage  # "Hefei Road" is 合肥路
+        if max(retrieval.best_dense, sentence_sim) < t.min_dense_en and not named:
             return "off topic"
         if _EN_QUANTITY.search(retrieval.question) and not re.search(r"\d", hits[0].sentence.text):
             return "no such quantity"

@@ -131,6 +131,7 @@ class _Snapshot:
     weights: dict[str, float] = field(default_factory=dict)        # term -> IDF, filled on demand
     sounds: dict[int, str] = field(default_factory=dict)           # sentence pinyin, filled on demand
     _all_sound: tuple[str, str] | None = None                      # corpus text and its syllables
+    _joined: list[str] | None = None                               # sentence pinyin without spaces
 
     def weight(self, term: str) -> float:
         """IDF of a term over sentences (substring match); a term found nowhere weighs most."""
@@ -146,6 +147,18 @@ class _Snapshot:
         if i not in self.sounds:
             self.sounds[i] = pinyin(self.texts[i])
         return self.sounds[i]
+
+    def spoken(self, word: str) -> list[int]:
+        """Sentences that say a romanized name: "Hefei" is 合肥 (he fei), "Jinjialing" 金家岭.
+        The name must start and end on syllable boundaries."""
+        word = word.lower()
+        if self._joined is None:
+            self._joined = [self.sound(i).replace(" ", "") for i in range(len(self.texts))]
+        found = []
+        for i, joined in enumerate(self._joined):
+            if word in joined and f" {word}" in _spaced_runs(self.sound(i), word):
+                found.append(i)
+        return found
 
     def homophone(self, term: str) -> str:
         """The corpus's own spelling of a term that occurs nowhere as typed but sounds like
@@ -241,6 +254,9 @@ class HybridRetriever(BaseRetriever):
             found = {i: v for i, v in snap.bm25.scores(tokens(query)).items() if keep(i)}
             lexical = lexical or found
             rankings += [ranked, sorted(found, key=found.get, reverse=True)[: self.k_lexical]]
+        names = romanized_names(question) if not has_chinese(question) else []
+        spoken = {n: [i for i in snap.spoken(n) if keep(i)] for n in names}
+        rankings += [found for found in spoken.values() if found]
         t1 = time.perf_counter()
         fused = rrf(rankings, k=self.rrf_k)
 
@@ -248,7 +264,8 @@ class HybridRetriever(BaseRetriever):
         for i, base in fused.items():
             s = snap.sentences[i]
             factor = scope_factor(s, scope)
-            cov = coverage(terms, snap.texts[i], snap.weight, snap.sound(i))
+            cov = coverage(terms, snap.texts[i], snap.weight, snap.sound(i)) if not names else \
+                sum(i in found for found in spoken.values()) / len(names)
             hits.append(Hit(sentence=s, score=base * factor * (0.5 + cov), dense=dense_score.get(i, 0.0),
                             lexical=lexical.get(i, 0.0), coverage=cov, scope=factor,
                             title=snap.titles.get(s.doc_id, "")))
@@ -303,6 +320,21 @@ class HybridRetriever(BaseRetriever):
             best[p] = sims[p]
         return sorted(head, key=sims.get, reverse=True) + ranked[self.k_sentence_rerank:]
 
+    def year_source(self, hit: Hit) -> Hit | None:
+        """The nearest earlier sentence of the same document that states the year ``hit`` speaks
+        of ("2026年是“十五五”规划开局之年" for a 2026 plan that names no year)."""
+        snap = self.snapshot()
+        pos = snap.position.get((hit.sentence.doc_id, hit.sentence.idx))
+        year = hit.sentence.year
+        if pos is None or not year:
+            return None
+        for s in reversed(snap.sentences[:pos]):
+            if s.doc_id != hit.sentence.doc_id:
+                break
+            if f"{year}年" in s.text:
+                return Hit(sentence=s, score=0.0, title=hit.title)
+        return None
+
     def _similarities(self, vector: Sequence[float], positions: Sequence[int], snap: _Snapshot) -> list[float]:
         """Cosine of ``vector`` and each sentence embedded alone; sentence vectors are computed
         once per snapshot, on demand."""
@@ -344,6 +376,33 @@ def respell(question: str, terms: Sequence[str], snap: _Snapshot) -> str:
             if found:
                 text = text.replace(term, found)
     return text if text != normalize(question) else question
+
+
+def _spaced_runs(sound: str, word: str) -> str:
+    """" he fei lu " -> the runs of consecutive syllables as long as ``word``, each after a space,
+    so that a name matches only on syllable boundaries."""
+    syllables = sound.split()
+    runs = []
+    for a in range(len(syllables)):
+        run = ""
+        for b in range(a, len(syllables)):
+            run += syllables[b]
+            if len(run) >= len(word):
+                if run == word:
+                    runs.append(" " + run)
+                break
+    return "".join(runs)
+
+
+_NAME_WORD = re.compile(r"(?<![\w'])([A-Z][a-z]{3,})(?![\w'])")
+_NOT_NAMES = {"what", "which", "when", "where", "whose", "does", "will", "have", "many", "much", "that", "this",
+              "according", "report", "district", "road", "city", "province", "plan", "work", "name", "laoshan",
+              "qingdao", "china", "chinese", "government", "year", "center", "centre"}
+
+
+def romanized_names(question: str) -> list[str]:
+    """Capitalized words of an English question that may be Chinese names in pinyin ("Hefei")."""
+    return [w for w in _NAME_WORD.findall(question) if w.lower() not in _NOT_NAMES]
 
 
 def _is_word(term: str) -> bool:

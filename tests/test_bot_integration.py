@@ -93,3 +93,42 @@ def test_cli_batch_prints_one_json_line_per_question(real_settings, tmp_path):
     assert [x["id"] for x in lines] == ["a", "b"]
     assert "2.8" in lines[0]["answer"] and lines[0]["citations"][0]["doc"] == SEED.name
     assert lines[1]["refused"] and lines[1]["citations"] == []
+
+
+# --- questions readers ask (issue 9): one of each kind, not from the evaluation sets ---------------
+@pytest.mark.parametrize("question, kind, keys, sources", [
+    ("七个方面工作分别是什么？", "list", ["扩增服务供给", "乡村振兴", "治理效能"], ["強化內需主導作用"]),
+    ("2025年新引进的过亿元项目和2026年计划新引进的过亿元项目，分别是多少个？", "compare", ["125", "100"],
+     ["新引進125個過億元項目", "新引進過億元項目100個以上"]),
+    ("2025年城镇新增就业比2026年的目标多了多少人？", "compute", ["0.39万人"], ["3.19萬人", "2.8萬人"]),
+    ("2026年城镇新增就业目标是多少？新增学位多少个？", "multi", ["2.8", "4140"], ["2.8萬人", "學位4140個"]),
+    ("区里明年打算给孩子们新增多少个上学的位置？", "lookup", ["4140"], ["學位4140個"]),
+    ("马安子社区完成了什么工作？", "lookup", ["危楼改造"], ["馬鞍子社區"]),
+])
+def test_each_kind_of_question_is_answered_and_cited(answerer, question, kind, keys, sources):
+    answer = answerer.ask(question, mode="extractive")
+    assert not answer.refused and answer.kind == kind, (answer.kind, answer.text)
+    assert all(k in answer.text for k in keys), answer.text
+    assert all(cited(answer, s) for s in sources), [c.text for c in answer.citations]
+
+
+def test_arithmetic_is_done_by_code_and_shows_its_working(answerer):
+    answer = answerer.ask("2025年完成建设的完整社区和2026年要打造的完整社区，加起来一共几个？", mode="extractive")
+    assert answer.computation and answer.computation["op"] == "sum" and answer.computation["result"] == "9"
+    assert "4个" in answer.computation["text"] and "5处" in answer.computation["text"]
+
+
+def test_english_names_are_found_by_their_sound(answerer):
+    answer = answerer.ask("Which items of the report mention Hefei Road?", mode="extractive")
+    assert not answer.refused and sum("合肥路" in c.text for c in answer.citations) == 2, answer.text
+
+
+@pytest.mark.parametrize("question", ["2025年崂山区新引进了多少家金融机构？", "泰凯英在哪个交易所上市？",
+                                      "到“十四五”期末，四大主导产业总规模达到多少亿元？"])
+def test_traps_are_refused(answerer, question):
+    assert answerer.ask(question, mode="extractive").refused
+
+
+def test_llm_mode_answers_in_english_with_the_source_words(answerer):
+    answer = answerer.ask("How many new school places will be added in 2026?", mode="llm")
+    assert not answer.refused and "4140" in answer.text and cited(answer, "學位4140個"), answer.text

@@ -1,0 +1,87 @@
+"""Lists, figures for comparisons, refusal on what a question pins down, grounding of claims."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot import refuse
+from bot.gather import clause_quote, gather, outline, pick_figure, quoted, rare_terms
+from bot.lang import pinyin
+from bot.retrieve import Retrieval, _Snapshot, BM25, respell
+from bot.scope import Scope, question_scope
+from bot.types import Hit
+from bot.verify import grounded
+from corpus.types import ACHIEVED, PLANNED
+from tests.test_answer import hit, sent
+
+
+def test_quoted_words_are_a_hard_filter_for_list_items():
+    hits = [hit("推動仰口碼頭(一期)建成投運", 1), hit("歌爾科技產業項目二期等項目竣工", 2), hit("新增學位4140個", 3)]
+    items = gather("哪些项目名称带有“一期”或“二期”的字样？", hits, [])
+    assert [h.sentence.idx for h in items] == [1, 2]
+    assert quoted("带有“一期”的") == ["一期"]
+
+
+def test_list_items_name_a_rare_topic_word_and_keep_the_asked_time():
+    hits = [hit("推動規上工業企業數字化轉型覆蓋率達到97%以上", 1), hit("推動不少于20個許可事項智能導辦", 2),
+            hit("嶗山區將重點做好七個方面工作", 3),
+            Hit(sentence=sent("數字化改造完成", 4, ACHIEVED, 2025), score=1.0, scope=0.45)]
+    items = gather("2026年在数字化、智能化建设上有哪些安排？", hits, ["数字化", "智能化"])
+    assert [h.sentence.idx for h in items] == [1, 2]   # 智能化 half-matches 智能导办; 2025 is another time
+
+
+def test_rare_terms_ignore_words_found_everywhere_and_words_found_nowhere():
+    weights = {"崂山区": 0.5, "社区": 2.5, "里点": 5.0}
+    assert rare_terms(list(weights), weights.get, lambda t: t != "里点") == ["社区"]
+
+
+def test_a_clause_is_quoted_when_it_alone_answers():
+    s = "將加快推動虛擬現實總部基地等項目建設,新引進補鏈強鏈項目120個以上,促進四大主導產業總規模達到1300億元;"
+    assert clause_quote(s, [], ["新引进"]) == "新引進補鏈強鏈項目120個以上"
+    assert clause_quote(s, ["天气"], []) == s.rstrip(";")
+
+
+def test_an_announced_outline_is_the_next_paragraphs_openers():
+    sentences = [sent("將重點做好三個方面工作。", 0)] + [
+        replace(sent(t, i, PLANNED), paragraph=p)
+        for i, (t, p) in enumerate([("甲方面。", 1), ("甲的細節。", 1), ("乙方面。", 2), ("丙方面。", 3)], 1)]
+    assert [s.text for s in outline(sentences, 3, "三个方面工作分别是什么？")] == ["甲方面。", "乙方面。", "丙方面。"]
+
+
+def test_the_figure_whose_own_words_match_is_picked():
+    h = hit("推動歌爾虛擬現實整機二期等80個項目開工、青島國際通信業務出入口局(一期)等80個項目竣工")
+    found = pick_figure([h], ["项目", "竣工"], "个", lambda t: 1.0)
+    assert found.context.endswith("项目竣工")
+
+
+def test_a_misspelled_place_is_respelled_by_its_sound():
+    snap = _Snapshot(key=(), sentences=[], texts=["推动张村河创建省级美丽河湖", "实际"], bm25=BM25([]), position={},
+                     titles={}, versions={})
+    assert respell("章村河北岸在建什么", ["章村河", "北岸"], snap) == "张村河北岸在建什么"
+    assert pinyin("章村河") == pinyin("张村河")
+
+
+def _retrieval(question, hits, years=frozenset()):
+    return Retrieval(question, tuple(hits), Scope(years, None), ("规上", "工业"), 0.6, {}, on_topic=tuple(hits))
+
+
+def test_refused_when_every_sentence_on_the_topic_speaks_of_another_year():
+    h = hit("規上工業增加值增長10%以上", period=PLANNED, year=2026)
+    assert refuse.contradicts_time(_retrieval("2025年规上工业增加值增长了多少？", [h], frozenset({2025})))
+    assert not refuse.contradicts_time(_retrieval("2026年规上工业增加值增长多少？", [h], frozenset({2026})))
+
+
+def test_a_five_year_plan_end_is_a_year():
+    assert question_scope("到“十五五”期末要达到多少？", 2026).years == frozenset({2030})
+
+
+def test_the_thing_asked_about_must_be_named():
+    assert refuse.asked_focus("泰凯英在哪个交易所上市？") == "交易所"
+    assert refuse.asked_focus("崂山区2025年的财政收入是多少？") == "财政收入"
+    assert refuse.asked_focus("去年那家公司叫什么名字？") == ""
+
+
+def test_claims_must_find_their_year_and_names_in_what_they_cite():
+    target = hit("新引進過億元項目100個以上", period=PLANNED, year=2026)
+    assert not grounded("2025年实际新引进过亿元项目100个以上[1]。", [target])
+    assert grounded("2026年计划新引进过亿元项目100个以上[1]。", [target])
+    assert not grounded("在青岛国际通信业务出入口局建设[1]。", [hit("推動區人民醫院竣工")])

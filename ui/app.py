@@ -19,6 +19,7 @@ from corpus.errors import CorpusError
 from index.build import IndexingError
 from index.settings import Settings
 from ui import render
+from ui import documents
 from ui.documents import UPLOAD_TYPES, UploadRefused, add_upload_file, reindex_all, remove_document
 from ui.feedback import FILENAME as FEEDBACK_FILE
 from ui.feedback import record_vote, turn_record
@@ -57,6 +58,7 @@ class ChatUI:
         self.answerer = answerer
         self.settings = settings
         self.modes = [LLM, EXTRACTIVE] if answerer.default_mode() == LLM else [EXTRACTIVE]
+        self.jobs = documents.IndexJobs()  # indexing runs in the background, so it can be cancelled
 
     @property
     def index(self):
@@ -162,25 +164,37 @@ class ChatUI:
         docs = self.index.catalog.documents()
         return render.documents_html(docs), gr.update(choices=[d.doc_id for d in docs], value=None)
 
-    def upload(self, file: str | None, progress=gr.Progress()):
+    def upload(self, file: str | None, replace_existing: bool = False, progress=gr.Progress()):
         """Add one uploaded file. Returns (status, table, delete choices, file box)."""
         if not file:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         name = Path(file).name
         progress(0, desc=f"reading {name}")
         try:
-            doc_id, report = add_upload_file(self.index, self.settings, file, progress=_ticker(progress))
+            doc_id, report = self.jobs.run("upload", name, lambda tick, cancel: add_upload_file(
+                self.index, self.settings, file, progress=tick, replace_existing=replace_existing, cancel=cancel),
+                on_progress=_ticker(progress))
         except (UploadRefused, CorpusError, IndexingError) as e:
             status = render.status_html(f"Not added: {_one_line(e)}", ok=False)
         except Exception:  # noqa: BLE001 - the edge: the traceback goes to the log
             log.exception("upload of %r failed", name)
             status = render.status_html(f"Not added: {name}: internal error (see the server log)", ok=False)
         else:
-            info = self.index.catalog.document(doc_id)
-            what = "unchanged (already indexed)" if report.unchanged else \
-                f"{info.n_sentences} sentences, {info.n_chunks} chunks, indexed in {report.seconds:.1f} s"
-            status = render.status_html(f"Added {doc_id}: {what}. You can ask about it now.")
+            status = render.status_html(documents.upload_status(name, doc_id, report,
+                                                                self.index.catalog.document(doc_id)))
         return (status, *self.documents(), None)
+
+    def cancel_indexing(self):
+        """Stop the running upload or reindex after its current batch. Returns the status."""
+        job = self.jobs.cancel()
+        if job is None:
+            return render.status_html("Nothing is being indexed.", ok=False)
+        return render.status_html(f"Cancelling the {job.kind} of {job.name}…")
+
+    def reindex_plan(self):
+        """What "Reindex all" will do, shown before it runs. Returns (status, confirm button)."""
+        plan = documents.reindex_plan(self.index)
+        return render.status_html(plan.describe() + " Click “Confirm reindex” to go ahead."), gr.update(visible=True)
 
     def delete(self, doc_id: str | None):
         """Remove a document. Returns (status, table, delete choices)."""
@@ -197,7 +211,8 @@ class ChatUI:
         """Rebuild the index from the corpus folder and the uploads. Returns (status, table, choices)."""
         progress(0, desc="reading documents")
         try:
-            report = reindex_all(self.index, progress=_ticker(progress))
+            report = self.jobs.run("reindex", "all documents", lambda tick, cancel: reindex_all(
+                self.index, progress=tick, cancel=cancel), on_progress=_ticker(progress))
         except (CorpusError, IndexingError) as e:
             return render.status_html(f"Not reindexed: {_one_line(e)}", ok=False), *self.documents()
         return render.status_html(f"Reindexed: {report.summary()}."), *self.documents()
@@ -247,6 +262,10 @@ def create_app(answerer, settings: Settings) -> gr.Blocks:
                     doc_choice = gr.Dropdown(label="Document", choices=[], elem_id="rq-doc-choice")
                     delete = gr.Button("Delete document", variant="stop", elem_id="rq-delete")
                     reindex = gr.Button("Reindex all", elem_id="rq-reindex")
+                    confirm = gr.Button("Confirm reindex", elem_id="rq-reindex-confirm", visible=False)
+                    replace_box = gr.Checkbox(label="Replace an upload with the same name (otherwise both are kept)",
+                                              value=False, elem_id="rq-replace")
+                    cancel = gr.Button("Cancel indexing", elem_id="rq-cancel")
             status = gr.HTML(elem_id="rq-doc-status", js_on_load=None)
 
         history, turns = gr.State([]), gr.State([])
@@ -274,9 +293,13 @@ def create_app(answerer, settings: Settings) -> gr.Blocks:
                     **private)
 
         docs_out = [status, table, doc_choice]
-        upload.upload(ui.upload, [upload], [*docs_out, upload], concurrency_limit=1, concurrency_id="index", **private)
+        upload.upload(ui.upload, [upload, replace_box], [*docs_out, upload], concurrency_limit=1,
+                      concurrency_id="index", **private)
         delete.click(ui.delete, [doc_choice], docs_out, concurrency_limit=1, concurrency_id="index", **private)
-        reindex.click(ui.reindex, None, docs_out, concurrency_limit=1, concurrency_id="index", **private)
+        reindex.click(ui.reindex_plan, None, [status, confirm], concurrency_limit=None, **private)
+        confirm.click(lambda: gr.update(visible=False), None, [confirm], concurrency_limit=None, **private).then(
+            ui.reindex, None, docs_out, concurrency_limit=1, concurrency_id="index", **private)
+        cancel.click(ui.cancel_indexing, None, [status], concurrency_limit=None, **private)
         demo.load(ui.documents, None, [table, doc_choice], concurrency_limit=None, **private)
 
         def ask_extractive(question: str) -> dict:
@@ -299,7 +322,7 @@ def create_app(answerer, settings: Settings) -> gr.Blocks:
 
 def launch_options(settings: Settings) -> dict:
     """Server options: loopback by default, no share link, optional login, no extra files served."""
-    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    auth = documents.LoginGuard(settings.auth, settings.login_attempts) if settings.auth else None
     return dict(server_name=settings.host, server_port=settings.port, share=False, auth=auth,
                 max_file_size=settings.max_file_bytes, allowed_paths=None,
                 blocked_paths=[str(settings.data_dir.resolve()), str(settings.model_dir.resolve())],
@@ -327,6 +350,7 @@ def main() -> int:
         log.error("%s", e)
         return 2
     answerer = Answerer(settings)
+    documents.remove_stale_parts(settings)
     try:
         ensure_index(answerer, settings)
     except IndexBusy as e:

@@ -495,3 +495,31 @@ def test_stats_counts_only_committed_chunks_and_the_next_write_removes_the_rest(
     stats = idx.stats()
     assert stats["vectors"] == stats["chunks"] and "uncommitted_vectors" not in stats
     assert not idx.store._collection.get(ids=["orphan-1", "orphan-2"])["ids"]
+
+
+def test_login_limit_on_the_real_web_login_route(settings, fake_embeddings):
+    """The same limit through Gradio's /login route, as a browser (or a script) would hit it."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from tests.conftest import free_port
+    from ui.app import create_app, launch_options
+
+    web = settings.with_(auth="admin:right-password", port=free_port(), login_attempts=5)
+    demo = create_app(Answerer(web, index=Index(web, embeddings=fake_embeddings)), web)
+    demo.launch(**launch_options(web), prevent_thread_lock=True, quiet=True)
+    try:
+        def login(password: str) -> int:
+            body = urllib.parse.urlencode({"username": "admin", "password": password}).encode()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{web.port}/login", body, timeout=10) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        assert login("right-password") == 200
+        assert [login("wrong") for _ in range(50)] == [400] * 50
+        assert login("right-password") == 400, "the right password is refused while the login is locked"
+    finally:
+        demo.close()

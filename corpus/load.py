@@ -44,6 +44,9 @@ RATIO_FLOOR = 1 * MB
 EARLY_SLACK = 3
 # One paragraph or table row of a .docx is parsed as a whole; more elements than this is no document.
 MAX_BLOCK_ELEMENTS = 200_000
+# pypdf's own budget of operators and operands per content stream (its default is 2,000,000, which
+# takes about 25 s to exhaust); a dense real page has some tens of thousands.
+PDF_STREAM_TOKENS = 300_000
 
 log = logging.getLogger(__name__)
 
@@ -340,15 +343,19 @@ def markdown_text(md: str) -> str:
 
 
 def _pdf_text(data: bytes, name: str, limits: Limits) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError
 
     _relay_pypdf_warnings()
     budget = _TextBudget(name, limits)
     pages = []
+    unpacked = min(limits.max_unpacked_bytes, 75_000_000)  # per stream; pypdf's default is 75 MB
     # pypdf raises many exception types on malformed input; every one means "cannot read".
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, apply_configuration(
+                stream_parsing_work_maximum_count=PDF_STREAM_TOKENS, zlib_maximum_output_length=unpacked,
+                lzw_maximum_output_length=unpacked, run_length_maximum_output_length=unpacked,
+                brotli_maximum_output_length=unpacked, array_based_stream_maximum_output_length=unpacked):
             warnings.simplefilter("always")
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted and not reader.decrypt(""):
@@ -356,7 +363,7 @@ def _pdf_text(data: bytes, name: str, limits: Limits) -> str:
                                         "save a copy without the password and add that")
             for page in reader.pages:
                 pages.append(unwrap_lines(page.extract_text() or ""))
-                budget.add(pages[-1])
+                budget.add(pages[-1], sentences=len(split_sentences("", pages[-1])))
         for w in caught:
             log.info("pypdf on %s: %s", name, w.message)
     except CorpusError:
@@ -364,6 +371,9 @@ def _pdf_text(data: bytes, name: str, limits: Limits) -> str:
     except FileNotDecryptedError as e:
         raise PasswordProtected(f"{name}: the PDF needs a password to open; "
                                 "save a copy without the password and add that") from e
+    except LimitReachedError as e:
+        raise FileTooLarge(f"{name}: a part of the PDF is over the reading limits ({e}); "
+                           "this looks like a decompression bomb") from e
     except Exception as e:  # noqa: BLE001 - see above
         raise UndecodableFile(f"{name}: cannot read the PDF ({type(e).__name__}: {e})") from e
     return "\n".join(pages)
@@ -393,16 +403,17 @@ def _relay_pypdf_warnings() -> None:
 
 
 class _TextBudget:
-    """Stops extraction early: more lines than the sentence limit allows, or more text than the file limit."""
+    """Stops extraction early: more sentences than the limit allows, or more text than the file limit."""
 
     def __init__(self, name: str, limits: Limits) -> None:
         self.name, self.limits = name, limits
-        self.lines = self.chars = 0
+        self.sentences = self.chars = 0
 
-    def add(self, text: str) -> None:
-        self.lines += text.count("\n") + 1
+    def add(self, text: str, sentences: int | None = None) -> None:
+        """Count a block of text; ``sentences`` defaults to its lines (each paragraph is one at least)."""
+        self.sentences += text.count("\n") + 1 if sentences is None else sentences
         self.chars += len(text)
-        if self.lines > EARLY_SLACK * self.limits.max_sentences:
+        if self.sentences > EARLY_SLACK * self.limits.max_sentences:
             raise _too_many(self.name, EARLY_SLACK * self.limits.max_sentences, self.limits.max_sentences,
                             at_least=True)
         if self.chars > self.limits.max_bytes:

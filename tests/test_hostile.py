@@ -80,6 +80,32 @@ def lie_about_size(path: Path, member: str, size: int) -> Path:
     return path
 
 
+def write_pdf_bomb(path: Path, stream_bytes: int, line: bytes) -> Path:
+    """A one-page PDF whose content stream unpacks to ``stream_bytes`` of ``line`` repeated (compressed as a stream)."""
+    import zlib
+
+    packer = zlib.compressobj(9)
+    block = line * max(1, MB // len(line))
+    parts, written = [], 0
+    while written < stream_bytes:
+        parts.append(packer.compress(block))
+        written += len(block)
+    packed = b"".join(parts) + packer.flush()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+               b"/Contents 5 0 R >>", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
 def many_sentences_text(n: int) -> bytes:
     """``n`` short sentences, seven to a line (about 70 bytes each: 100,000 make the issue's 7 MB)."""
     lines, line = [], []
@@ -149,6 +175,19 @@ def test_docx_under_the_unpack_limits_is_stopped_by_the_sentence_limit_while_str
     result = load_in_child(bomb, tmp_path / "data")
     assert "dense.docx: more than 30,000 sentences, over the limit of 10,000 per document" in result["outcome"]
     assert "REPORTQA_MAX_DOC_SENTENCES" in result["outcome"]
+    assert result["modules"] == [] and result["peak_rss_mb"] <= PEAK_RSS_LIMIT_MB
+
+
+@pytest.mark.parametrize("kind, stream_mb, line", [
+    ("blank", 150, b" "),  # unpacks past the limit
+    ("operators", 3, b"BT /F1 12 Tf 50 700 Td (a. b. c. d.) Tj ET\n"),  # within it, but endless operators
+])
+def test_pdf_bombs_are_refused_with_bounded_memory(tmp_path, kind, stream_mb, line):
+    bomb = write_pdf_bomb(tmp_path / f"bomb-{kind}.pdf", stream_mb * MB, line)
+    assert bomb.stat().st_size < 200 * 1024
+    result = load_in_child(bomb, tmp_path / "data")
+    assert result["outcome"].startswith(f"{bomb.name}: a part of the PDF is over the reading limits")
+    assert "decompression bomb" in result["outcome"]
     assert result["modules"] == [] and result["peak_rss_mb"] <= PEAK_RSS_LIMIT_MB
 
 

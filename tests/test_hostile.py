@@ -562,3 +562,78 @@ def test_login_limit_on_the_real_web_login_route(settings, fake_embeddings):
         assert login("right-password") == 400, "the right password is refused while the login is locked"
     finally:
         demo.close()
+
+
+# --- the web path, in a real Chromium (the real app and embedder, like tests/test_browser.py) ----------
+from tests.test_browser import ANSWER_TIMEOUT_MS, ask, browser, chromium_path, page, server  # noqa: E402,F401
+
+
+def _documents_tab(pg) -> None:
+    pg.locator("button[role=tab]").nth(1).click()  # the second tab: documents
+    pg.wait_for_selector("#rq-documents table")
+
+
+def _upload_and_wait(pg, path: Path) -> str:
+    _documents_tab(pg)
+    before = pg.evaluate("() => { const s = document.querySelector('#rq-doc-status .rq-status');"
+                         " return s ? s.innerText : ''; }")
+    pg.set_input_files("#rq-upload input[type=file]", str(path))
+    pg.wait_for_function("before => { const s = document.querySelector('#rq-doc-status .rq-status');"
+                         " return s && s.innerText !== before && !s.innerText.startsWith('Cancelling'); }",
+                         arg=before, timeout=ANSWER_TIMEOUT_MS * 2)
+    return pg.inner_text("#rq-doc-status .rq-status")
+
+
+@pytest.mark.browser
+def test_web_same_name_uploads_keep_both(page, tmp_path):
+    first, second = tmp_path / "a" / "same.txt", tmp_path / "b" / "same.txt"
+    for path, text in ((first, "松涛区新建三座公园。\n"), (second, "松涛区新修五座桥梁。\n")):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    assert "Added same.txt" in _upload_and_wait(page, first)
+    page.reload()
+    status = _upload_and_wait(page, second)
+    assert "Added same (2).txt" in status and "both are kept" in status, status
+    table = page.inner_text("#rq-documents")
+    assert "same.txt" in table and "same (2).txt" in table
+
+
+@pytest.mark.browser
+def test_web_bomb_upload_is_refused(page, tmp_path):
+    bomb = write_docx(tmp_path / "bomb.docx", 40 * MB)
+    status = _upload_and_wait(page, bomb)
+    assert "Not added: bomb.docx: unpacks to more than" in status and "zip bomb" in status, status
+
+
+@pytest.mark.browser
+def test_web_reindex_all_says_what_it_will_do_then_keeps_everything(page):
+    _documents_tab(page)
+    before = page.inner_text("#rq-documents")
+    page.click("#rq-reindex")
+    page.wait_for_selector("#rq-reindex-confirm", state="visible")
+    assert "removes nothing" in page.inner_text("#rq-doc-status")
+    page.click("#rq-reindex-confirm")
+    page.wait_for_function("() => document.querySelector('#rq-doc-status').innerText.includes('Reindexed')",
+                           timeout=ANSWER_TIMEOUT_MS * 2)
+    assert "0 removed" in page.inner_text("#rq-doc-status")
+    assert sorted(page.inner_text("#rq-documents").split()) == sorted(before.split())
+
+
+@pytest.mark.browser
+def test_web_cancel_during_a_long_upload(page, tmp_path):
+    long = tmp_path / "long.txt"
+    long.write_bytes(long_text(2000))
+    _documents_tab(page)
+    page.set_input_files("#rq-upload input[type=file]", str(long))
+    page.wait_for_function("() => document.body.innerText.includes('embedding')", timeout=ANSWER_TIMEOUT_MS * 2)
+    page.locator("button[role=tab]").nth(0).click()
+    assert "2.8" in ask(page, "2026年城镇新增就业目标是多少？").inner_text(), "questions are answered meanwhile"
+    _documents_tab(page)
+    page.click("#rq-cancel")
+    page.wait_for_function("() => document.querySelector('#rq-doc-status').innerText.includes('Not added')",
+                           timeout=ANSWER_TIMEOUT_MS * 2)
+    assert "cancelled: long.txt was not indexed" in page.inner_text("#rq-doc-status")
+    assert "long.txt" not in page.inner_text("#rq-documents")
+    small = tmp_path / "small.txt"
+    small.write_text("松涛区新开两所学校。\n", encoding="utf-8")
+    assert "Added small.txt" in _upload_and_wait(page, small), "a second upload afterwards works"

@@ -312,14 +312,14 @@ class Index:
                         report.replaced[doc.doc_id] = sources[doc.doc_id]
                     tick(0, doc.doc_id)
         except (Cancelled, KeyboardInterrupt):
-            self._sweep()  # what the unfinished document wrote; the committed ones stay
+            self._sweep(orphans=True)  # what the unfinished document wrote; the committed ones stay
             raise
         if full:
             keep = {d.doc_id for d in docs}
             for doc_id in sorted(set(committed) - keep):
                 self.catalog.forget_document(doc_id)
                 report.removed.append(doc_id)
-        self._sweep()
+        self._sweep(orphans=bool(plan))
         return report
 
     def _write_version(self, doc: Document, version: str, chunks: list[Chunk]) -> int:
@@ -332,11 +332,12 @@ class Index:
         self.catalog.commit_document(doc, version, len(chunks))
         return result["num_added"]
 
-    def _sweep(self) -> None:
+    def _sweep(self, *, orphans: bool = True) -> None:
         """Delete chunks of versions nobody reads: replaced, removed or left by a killed run.
 
-        Vectors the record manager never heard of (a run killed between a Chroma write and
-        its record update) are found by their version and deleted too.
+        With ``orphans``, vectors the record manager never heard of (a run killed between a
+        Chroma write and its record update) are found by their version and deleted too; a run
+        that wrote nothing skips that, so an unchanged reindex does not even open Chroma.
         """
         live = set(self.catalog.versions().values())
         stale = [g for g in self.catalog.groups(self.records.namespace) if g not in live]
@@ -345,9 +346,9 @@ class Index:
             part = keys[lo:lo + 1000]
             self.store.delete(ids=part)
             self.records.delete_keys(part)
-        orphans = self._uncommitted_ids(live)
-        for lo in range(0, len(orphans), 1000):
-            part = orphans[lo:lo + 1000]
+        untracked = self._uncommitted_ids(live) if orphans else []
+        for lo in range(0, len(untracked), 1000):
+            part = untracked[lo:lo + 1000]
             self.store.delete(ids=part)
             self.records.delete_keys(part)
 

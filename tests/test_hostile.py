@@ -564,6 +564,13 @@ def test_login_limit_on_the_real_web_login_route(settings, fake_embeddings):
         demo.close()
 
 
+def test_an_unchanged_reindex_does_not_open_chroma(settings, fake_embeddings):
+    Index(settings, embeddings=fake_embeddings).build()
+    again = Index(settings, embeddings=fake_embeddings)
+    assert again.build().unchanged == [SEED.name]
+    assert again._store is None, "looking for untracked vectors must not cost an unchanged run"
+
+
 # --- the web path, in a real Chromium (the real app and embedder, like tests/test_browser.py) ----------
 from tests.test_browser import ANSWER_TIMEOUT_MS, ask, browser, chromium_path, page, server  # noqa: E402,F401
 

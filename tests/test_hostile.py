@@ -644,3 +644,49 @@ def test_web_cancel_during_a_long_upload(page, tmp_path):
     small = tmp_path / "small.txt"
     small.write_text("松涛区新开两所学校。\n", encoding="utf-8")
     assert "Added small.txt" in _upload_and_wait(page, small), "a second upload afterwards works"
+
+
+def test_streamed_docx_text_matches_python_docx(tmp_path):
+    """The streaming reader gives the text python-docx gave before it (paragraphs, runs, tables, merges)."""
+    import docx
+    from docx.enum.text import WD_BREAK
+    from docx.table import Table
+
+    d = docx.Document()
+    d.add_heading("松濤區政府工作報告", level=1)
+    p = d.add_paragraph("第一段，")
+    p.add_run("加粗的部分").bold = True
+    p.add_run("\t制表符之後。")
+    p.add_run().add_break(WD_BREAK.LINE)
+    p.add_run("換行之後。")
+    p.add_run().add_break(WD_BREAK.PAGE)
+    table = d.add_table(rows=3, cols=3)
+    for r in range(3):
+        for c in range(3):
+            table.cell(r, c).text = f"格{r}{c}"
+    table.cell(0, 0).merge(table.cell(0, 1))  # horizontal
+    table.cell(1, 2).merge(table.cell(2, 2))  # vertical
+    table.cell(1, 0).add_paragraph("第二段")
+    table.cell(2, 0).add_table(rows=1, cols=1).cell(0, 0).text = "嵌套表格"
+    d.add_paragraph("")
+    d.add_paragraph("2026年將新引進過億元項目50個以上。")
+    path = tmp_path / "complex.docx"
+    d.save(path)
+
+    reference = []
+    for block in docx.Document(str(path)).iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = []
+                for cell in row.cells:
+                    text = " ".join(cell.text.split())
+                    if not cells or cells[-1] != text:
+                        cells.append(text)
+                reference.append(" ".join(cells))
+        else:
+            reference.append(block.text)
+    doc = load_bytes(path.read_bytes(), path.name, max_bytes=20 * MB)
+    assert doc.raw == "\n".join(reference)
+    assert "加粗的部分\t制表符之後。\n換行之後。" in doc.raw
+    assert "\n格00 格01 格02\n" in doc.raw, "a merged cell once, with both cells' paragraphs"
+    assert doc.raw.count("格12 格22") == 2, "a vertically merged cell in each row it spans"

@@ -405,11 +405,11 @@ def test_cancel_during_a_long_upload_leaves_the_previous_index_answering(setting
     jobs = documents.IndexJobs()
 
     job = jobs.start("upload", "long.txt", lambda tick, cancel: documents.add_upload(
-        idx, settings, long_text(300), "long.txt", progress=tick, cancel=cancel))
+        idx, settings, long_text(1000), "long.txt", progress=tick, cancel=cancel))
     deadline = time.time() + 60
     while job.done < 20 and time.time() < deadline:
         time.sleep(0.02)
-    assert job.total == 300 and 20 <= job.done < 300, "the job runs in the background with progress"
+    assert job.total == 1000 and 20 <= job.done < 1000, "the job runs in the background with progress"
     answer = answerer.ask("2026年城镇新增就业目标是多少？", mode="extractive")
     assert "2.8" in answer.text, "questions are answered while it runs"
     with pytest.raises(documents.IndexBusy, match="upload of long.txt is running"):
@@ -442,7 +442,7 @@ def test_web_cancel_button_stops_the_upload(settings, monkeypatch, tmp_path):
     idx.build()
     ui = ChatUI(Answerer(settings, index=idx), settings)
     src = tmp_path / "long.txt"
-    src.write_bytes(long_text(300))
+    src.write_bytes(long_text(1000))
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.setdefault("status", ui.upload(str(src), False,
                                                                                     progress=lambda *a, **k: None)))
@@ -481,7 +481,7 @@ def test_ctrl_c_in_the_cli_cancels_and_leaves_the_index_as_it_was(settings, fake
     Index(settings, embeddings=fake_embeddings).build()
     before = _committed(Index(settings))
     path = tmp_path / "long.txt"
-    path.write_bytes(long_text(300))
+    path.write_bytes(long_text(1000))
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
     proc = subprocess.Popen([sys.executable, "-c", SLOW_CLI.format(root=str(ROOT), data=str(settings.data_dir),
                                                                    path=str(path))],

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(idx, args) -> int:
     if args.command in ("build", "add"):
-        with _ctrl_c_cancels() as cancel:
+        with _CtrlCCancels() as cancel:
             if args.command == "build" and not args.paths:
                 plan = idx.plan_reindex()
                 print(plan.describe(), file=sys.stderr)
@@ -114,7 +114,7 @@ def _run(idx, args) -> int:
     return 0
 
 
-class _ctrl_c_cancels:  # noqa: N801 - used as a context manager
+class _CtrlCCancels:
     """While indexing, the first Ctrl-C sets the cancel event; the second one interrupts at once."""
 
     def __enter__(self) -> threading.Event:

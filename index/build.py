@@ -167,7 +167,8 @@ class Index:
             lock.release()
 
     # --- reading -------------------------------------------------------------------------------
-    def load(self, files: list[Path] | list[tuple[Path, str]], *, others: list[DocInfo] | None = None) -> list[Document]:
+    def load(self, files: list[Path] | list[tuple[Path, str]], *, others: list[DocInfo] | None = None,
+             cancel: threading.Event | None = None) -> list[Document]:
         """Load every file before anything is written, so one bad file changes nothing.
 
         ``files`` are paths or (path, doc_id) pairs. Two files with the same name, or with the
@@ -178,6 +179,8 @@ class Index:
 
         docs, errors = [], []
         for item in files:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled while reading the files; nothing was written")
             f, doc_id = item if isinstance(item, tuple) else (item, None)
             try:
                 docs.append(load_document(f, doc_id=doc_id, **self.settings.load_limits))
@@ -215,7 +218,7 @@ class Index:
         files, skipped = collect_files(paths)
         names = {f.name for f in files}
         others = [] if full else [d for d in self.catalog.documents() if d.doc_id not in names]
-        docs = self.load(files, others=others)
+        docs = self.load(files, others=others, cancel=cancel)
         if full and not docs:
             raise BadInput([f"no supported documents in {', '.join(map(str, paths))}"])
         with self.writer():
@@ -262,7 +265,7 @@ class Index:
         plan = plan or self.plan_reindex()
         if not plan.files and not plan.missing:
             raise BadInput([f"no supported documents in {', '.join(map(str, self.default_paths()))}"])
-        docs = self.load(list(plan.files), others=list(plan.missing))
+        docs = self.load(list(plan.files), others=list(plan.missing), cancel=cancel)
         with self.writer():
             report = self._write(docs, full=False, progress=progress, cancel=cancel)
         report.kept = [d.doc_id for d in plan.missing]

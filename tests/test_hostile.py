@@ -458,6 +458,23 @@ def test_web_cancel_button_stops_the_upload(settings, monkeypatch, tmp_path):
     assert "Nothing is being indexed" in ui.cancel_indexing()
 
 
+def test_cancel_while_files_are_read_writes_nothing(settings, fake_embeddings, tmp_path):
+    import threading
+
+    idx = Index(settings, embeddings=fake_embeddings)
+    idx.build()
+    before = _committed(idx)
+    path = tmp_path / "news.txt"
+    path.write_text("松涛区新建三座公园。\n", encoding="utf-8")
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled, match="cancelled while reading the files; nothing was written"):
+        idx.add([path], cancel=cancel)
+    with pytest.raises(Cancelled):
+        idx.reindex_all(cancel=cancel)
+    assert _committed(idx) == before
+
+
 SLOW_CLI = """
 import sys, time
 sys.path.insert(0, {root!r})

@@ -22,4 +22,12 @@ class EmptyDocument(CorpusError):
 
 
 class FileTooLarge(CorpusError):
-    pass
+    """Over a size limit: the file itself, or what it unpacks to (a zip bomb)."""
+
+
+class TooManySentences(CorpusError):
+    """More sentences than one document may have; the message names the setting that raises the limit."""
+
+
+class PasswordProtected(UnsupportedFormat):
+    """A PDF that needs a password to open."""

@@ -3,7 +3,13 @@
 Each document version (``doc_id@hash``) is written with LangChain's indexing API and a record
 manager in the catalog, then committed in the catalog, and only then are older versions deleted.
 A run killed at any point leaves the previous versions answering; the next run re-embeds only
-the chunks that did not make it (the record manager knows which did).
+the chunks that did not make it (the record manager knows which did). A run that is cancelled
+(``cancel`` event, Ctrl-C in the CLI, Cancel in the web UI) stops between embedding batches,
+deletes what it wrote of the unfinished document, and leaves the index as it was before it.
+
+"Reindex all" (``reindex_all``) re-reads every indexed document from its source, wherever that
+is, plus new files in the corpus and uploads folders; a document whose file is gone is kept as it
+is indexed and reported. It never removes a document; ``build(paths)`` is the explicit sync.
 """
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from typing import Callable, Iterator
 
 from corpus.errors import CorpusError
 from corpus.types import Document
-from index.catalog import Catalog, SQLiteRecordManager
+from index.catalog import Catalog, DocInfo, SQLiteRecordManager
 from index.chunk import Chunk, document_version, make_chunks
 from index.settings import Settings
 
@@ -49,6 +55,14 @@ class UnknownDocument(IndexingError):
     pass
 
 
+class Cancelled(IndexingError):
+    """The run was cancelled; ``report`` says which documents were done before it stopped."""
+
+    def __init__(self, message: str, report: "Report | None" = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 @dataclass
 class Report:
     added: list[str] = field(default_factory=list)
@@ -56,12 +70,33 @@ class Report:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # indexed documents whose file is gone, kept as indexed
+    replaced: dict[str, str] = field(default_factory=dict)  # doc_id -> the other source it was indexed from
     embedded: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
         parts = [f"{len(getattr(self, k))} {k}" for k in ("added", "updated", "removed", "unchanged", "skipped")]
-        return f"{', '.join(parts)}; {self.embedded} chunks embedded in {self.seconds:.1f} s"
+        kept = f"; kept {len(self.kept)} whose file is gone: {', '.join(self.kept)}" if self.kept else ""
+        return f"{', '.join(parts)}; {self.embedded} chunks embedded in {self.seconds:.1f} s{kept}"
+
+
+@dataclass(frozen=True)
+class ReindexPlan:
+    """What "reindex all" will do: the files it reads, and the documents it keeps without a file."""
+
+    files: tuple[tuple[Path, str], ...]  # (file, doc_id)
+    indexed: int                         # how many of the files are of documents already indexed
+    missing: tuple[DocInfo, ...]         # indexed documents whose file is gone: kept as they are
+
+    def describe(self) -> str:
+        new = len(self.files) - self.indexed
+        text = (f"Reindex all re-reads {len(self.files)} documents ({self.indexed} indexed, {new} new "
+                "in the corpus and uploads folders) and re-embeds only what changed; it removes nothing.")
+        if self.missing:
+            gone = ", ".join(f"{d.doc_id} ({d.source})" for d in self.missing)
+            text += f" {len(self.missing)} indexed documents whose file is gone are kept as they are: {gone}."
+        return text
 
 
 def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
@@ -132,14 +167,23 @@ class Index:
             lock.release()
 
     # --- reading -------------------------------------------------------------------------------
-    def load(self, files: list[Path]) -> list[Document]:
-        """Load every file before anything is written, so one bad file changes nothing."""
+    def load(self, files: list[Path] | list[tuple[Path, str]], *, others: list[DocInfo] | None = None,
+             cancel: threading.Event | None = None) -> list[Document]:
+        """Load every file before anything is written, so one bad file changes nothing.
+
+        ``files`` are paths or (path, doc_id) pairs. Two files with the same name, or with the
+        same content as each other or as one of ``others`` (the indexed documents that stay), are
+        refused: a copy would be answered from twice.
+        """
         from corpus.load import load_document
 
         docs, errors = [], []
-        for f in files:
+        for item in files:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled while reading the files; nothing was written")
+            f, doc_id = item if isinstance(item, tuple) else (item, None)
             try:
-                docs.append(load_document(f, max_bytes=self.settings.max_file_bytes))
+                docs.append(load_document(f, doc_id=doc_id, **self.settings.load_limits))
             except CorpusError as e:
                 errors.append(str(e))
         seen: dict[str, Document] = {}
@@ -147,6 +191,7 @@ class Index:
             if d.doc_id in seen:
                 errors.append(f"{d.source}: same name as {seen[d.doc_id].source}; rename one of them")
             seen[d.doc_id] = d
+        errors += duplicate_content(docs, others or [])
         if errors:
             raise BadInput(errors)
         return docs
@@ -161,28 +206,69 @@ class Index:
         uploads = self.settings.uploads_dir
         return [self.settings.corpus_dir] + ([uploads] if uploads.is_dir() else [])
 
-    def build(self, paths: list[Path] | None = None, *, full: bool = True, progress: Progress | None = None) -> Report:
-        """Index ``paths`` (default: ``default_paths()``). ``full`` also removes documents not among them."""
+    def build(self, paths: list[Path] | None = None, *, full: bool = True, progress: Progress | None = None,
+              cancel: threading.Event | None = None) -> Report:
+        """Index ``paths``; ``full`` also removes indexed documents not among them.
+
+        Without ``paths`` this is ``reindex_all`` (which removes nothing).
+        """
+        if not paths:
+            return self.reindex_all(progress=progress, cancel=cancel)
         started = time.perf_counter()
-        paths = paths or self.default_paths()
         files, skipped = collect_files(paths)
-        docs = self.load(files)
+        names = {f.name for f in files}
+        others = [] if full else [d for d in self.catalog.documents() if d.doc_id not in names]
+        docs = self.load(files, others=others, cancel=cancel)
         if full and not docs:
             raise BadInput([f"no supported documents in {', '.join(map(str, paths))}"])
         with self.writer():
-            report = self._write(docs, full=full, progress=progress)
+            report = self._write(docs, full=full, progress=progress, cancel=cancel)
         report.skipped = skipped
         report.seconds = time.perf_counter() - started
         return report
 
-    def add(self, paths: list[Path], progress: Progress | None = None) -> Report:
-        return self.build(paths, full=False, progress=progress)
+    def add(self, paths: list[Path], progress: Progress | None = None, cancel: threading.Event | None = None) -> Report:
+        return self.build(paths, full=False, progress=progress, cancel=cancel)
 
-    def add_documents(self, docs: list[Document], progress: Progress | None = None) -> Report:
+    def add_documents(self, docs: list[Document], progress: Progress | None = None,
+                      cancel: threading.Event | None = None) -> Report:
         """Index already loaded documents (the UI's upload path)."""
         started = time.perf_counter()
         with self.writer():
-            report = self._write(docs, full=False, progress=progress)
+            report = self._write(docs, full=False, progress=progress, cancel=cancel)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def plan_reindex(self) -> ReindexPlan:
+        """What ``reindex_all`` will read and keep; nothing is read or written."""
+        files, _ = collect_files(self.default_paths())
+        by_name = {f.name: f for f in files}
+        chosen: list[tuple[Path, str]] = []
+        missing: list[DocInfo] = []
+        indexed = self.catalog.documents()
+        for d in indexed:
+            source = Path(d.source)
+            if source.is_file():
+                chosen.append((source, d.doc_id))
+            elif d.doc_id in by_name:  # the corpus or uploads folder moved (another checkout)
+                chosen.append((by_name[d.doc_id], d.doc_id))
+            else:
+                missing.append(d)
+        known = {d.doc_id for d in indexed}
+        new = [(f, f.name) for f in files if f.name not in known]
+        return ReindexPlan(files=tuple(chosen + new), indexed=len(chosen), missing=tuple(missing))
+
+    def reindex_all(self, progress: Progress | None = None, cancel: threading.Event | None = None,
+                    plan: ReindexPlan | None = None) -> Report:
+        """Re-read every indexed document and the new files of the default folders (``plan_reindex``)."""
+        started = time.perf_counter()
+        plan = plan or self.plan_reindex()
+        if not plan.files and not plan.missing:
+            raise BadInput([f"no supported documents in {', '.join(map(str, self.default_paths()))}"])
+        docs = self.load(list(plan.files), others=list(plan.missing), cancel=cancel)
+        with self.writer():
+            report = self._write(docs, full=False, progress=progress, cancel=cancel)
+        report.kept = [d.doc_id for d in plan.missing]
         report.seconds = time.perf_counter() - started
         return report
 
@@ -195,8 +281,10 @@ class Index:
             self._sweep()
         return Report(removed=[doc_id], seconds=time.perf_counter() - started)
 
-    def _write(self, docs: list[Document], *, full: bool, progress: Progress | None) -> Report:
+    def _write(self, docs: list[Document], *, full: bool, progress: Progress | None,
+               cancel: threading.Event | None = None) -> Report:
         report = Report()
+        sources = {d.doc_id: d.source for d in self.catalog.documents()}
         committed = self.catalog.versions()
         groups = self.catalog.groups(self.records.namespace)
         plan: list[tuple[Document, str, list[Chunk]]] = []
@@ -209,17 +297,32 @@ class Index:
             plan.append((doc, version, chunks))
 
         todo = sum(self.records.exists([c.id for c in chunks]).count(False) for _, _, chunks in plan)
-        with _progress_bar(todo, progress, self.embeddings if todo else None) as tick:
-            for doc, version, chunks in plan:
-                report.embedded += self._write_version(doc, version, chunks)
-                (report.updated if doc.doc_id in committed else report.added).append(doc.doc_id)
-                tick(0, doc.doc_id)
+        current = ""
+
+        def check() -> None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(f"cancelled: {current} was not indexed; the index is as it was before it"
+                                + (f" ({report.summary()})" if report.added or report.updated else ""), report)
+
+        try:
+            with _progress_bar(todo, progress, self.embeddings if todo else None, check) as tick:
+                for doc, version, chunks in plan:
+                    current = doc.doc_id
+                    check()
+                    report.embedded += self._write_version(doc, version, chunks)
+                    (report.updated if doc.doc_id in committed else report.added).append(doc.doc_id)
+                    if doc.doc_id in sources and _moved(sources[doc.doc_id], doc.source):
+                        report.replaced[doc.doc_id] = sources[doc.doc_id]
+                    tick(0, doc.doc_id)
+        except (Cancelled, KeyboardInterrupt):
+            self._sweep(orphans=True)  # what the unfinished document wrote; the committed ones stay
+            raise
         if full:
             keep = {d.doc_id for d in docs}
             for doc_id in sorted(set(committed) - keep):
                 self.catalog.forget_document(doc_id)
                 report.removed.append(doc_id)
-        self._sweep()
+        self._sweep(orphans=bool(plan))
         return report
 
     def _write_version(self, doc: Document, version: str, chunks: list[Chunk]) -> int:
@@ -232,17 +335,30 @@ class Index:
         self.catalog.commit_document(doc, version, len(chunks))
         return result["num_added"]
 
-    def _sweep(self) -> None:
-        """Delete chunks of versions nobody reads: replaced, removed or left by a killed run."""
+    def _sweep(self, *, orphans: bool = True) -> None:
+        """Delete chunks of versions nobody reads: replaced, removed or left by a killed run.
+
+        With ``orphans``, vectors the record manager never heard of (a run killed between a
+        Chroma write and its record update) are found by their version and deleted too; a run
+        that wrote nothing skips that, so an unchanged reindex does not even open Chroma.
+        """
         live = set(self.catalog.versions().values())
         stale = [g for g in self.catalog.groups(self.records.namespace) if g not in live]
-        if not stale:
-            return
-        keys = self.records.list_keys(group_ids=stale)
+        keys = self.records.list_keys(group_ids=stale) if stale else []
         for lo in range(0, len(keys), 1000):
             part = keys[lo:lo + 1000]
             self.store.delete(ids=part)
             self.records.delete_keys(part)
+        untracked = self._uncommitted_ids(live) if orphans else []
+        for lo in range(0, len(untracked), 1000):
+            part = untracked[lo:lo + 1000]
+            self.store.delete(ids=part)
+            self.records.delete_keys(part)
+
+    def _uncommitted_ids(self, live: set[str]) -> list[str]:
+        collection = self.store._collection  # langchain-chroma keeps the raw collection here
+        where = {"version": {"$nin": sorted(live)}} if live else None
+        return list(collection.get(where=where, include=[])["ids"])
 
     # --- facts -----------------------------------------------------------------------------------
     def stats(self) -> dict:
@@ -257,14 +373,41 @@ class Index:
             "chunks": sum(d.n_chunks for d in docs),
         }
         from index.store import count
-        out["vectors"] = count(self.store)
+        # Only the vectors of committed versions: a killed run may have left others until the next write.
+        live = set(self.catalog.versions().values())
+        uncommitted = len(self._uncommitted_ids(live))
+        out["vectors"] = count(self.store) - uncommitted
+        if uncommitted:
+            out["uncommitted_vectors"] = uncommitted
         out["disk_bytes"] = sum(p.stat().st_size for p in self.settings.data_dir.rglob("*") if p.is_file())
         return out
 
 
+def duplicate_content(docs: list[Document], others: list[DocInfo]) -> list[str]:
+    """One message per document whose content is already another document's (among ``docs`` or ``others``)."""
+    errors = []
+    seen = {d.content_hash: d.doc_id for d in others}
+    for d in docs:
+        first = seen.setdefault(d.content_hash, d.doc_id)
+        if first != d.doc_id:
+            errors.append(f"{d.source}: the same content is already indexed as {first}")
+    return errors
+
+
+def _moved(old: str, new: str) -> bool:
+    try:
+        return Path(old).resolve() != Path(new).resolve()
+    except (OSError, ValueError):
+        return old != new
+
+
 @contextmanager
-def _progress_bar(total: int, progress: Progress | None, embeddings) -> Iterator[Callable[[int, str], None]]:
-    """A tqdm bar on stderr (and the caller's callback) fed by the embedder's batches."""
+def _progress_bar(total: int, progress: Progress | None, embeddings,
+                  check: Callable[[], None] = lambda: None) -> Iterator[Callable[[int, str], None]]:
+    """A tqdm bar on stderr (and the caller's callback) fed by the embedder's batches.
+
+    ``check`` runs after every batch, so a cancel takes effect between two batches.
+    """
     from tqdm import tqdm
 
     bar = tqdm(total=total, unit="chunk", desc="embedding", disable=total == 0, dynamic_ncols=True)
@@ -276,6 +419,8 @@ def _progress_bar(total: int, progress: Progress | None, embeddings) -> Iterator
         bar.update(n)
         if progress:
             progress(done, total, what)
+        if n:  # a batch was embedded (n == 0 marks a document just committed: too late to cancel it)
+            check()
 
     previous = getattr(embeddings, "on_progress", None)
     if embeddings is not None and hasattr(embeddings, "on_progress"):

@@ -43,6 +43,10 @@ class Settings:
     port: int = field(default=7860, metadata={"help": "port of the web chat"})
     auth: str = field(default="", metadata={"help": "user:password to require a login in the web chat"})
     max_question_chars: int = field(default=2000, metadata={"help": "longer questions are refused with a message"})
+    max_unpacked_mb: float = field(default=100.0, metadata={"help": "most a .docx may unpack to, in MB (a zip bomb guard)"})
+    max_unpack_ratio: float = field(default=100.0, metadata={"help": "most times its own size a .docx may unpack to (a zip bomb guard)"})
+    max_doc_sentences: int = field(default=10000, metadata={"help": "most sentences in one document; a longer one is refused (bounds the work of one file)"})
+    login_attempts: int = field(default=5, metadata={"help": "wrong passwords per user name per minute in the web chat before its login is locked for a minute"})
 
     def __post_init__(self) -> None:
         if self.llm not in LLM_CHOICES:
@@ -50,7 +54,8 @@ class Settings:
         if self.embed_dtype not in ("bfloat16", "float32"):
             raise ValueError(f"unknown embed_dtype {self.embed_dtype!r}; expected one of: bfloat16, float32")
         for name in ("chunk_chars", "embed_batch", "llm_threads", "llm_ctx", "llm_max_tokens", "llm_context",
-                     "max_question_chars"):
+                     "max_question_chars", "max_unpacked_mb", "max_unpack_ratio", "max_doc_sentences",
+                     "login_attempts"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be greater than 0, got {getattr(self, name)}")
         if self.max_file_mb <= 0:
@@ -69,6 +74,12 @@ class Settings:
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def load_limits(self) -> dict:
+        """The keyword arguments of ``corpus.load.load_document``/``load_bytes`` that bound one file's work."""
+        return dict(max_bytes=self.max_file_bytes, max_unpacked_bytes=int(self.max_unpacked_mb * 1024 * 1024),
+                    max_unpack_ratio=self.max_unpack_ratio, max_sentences=self.max_doc_sentences)
 
     @property
     def uploads_dir(self) -> Path:

@@ -199,7 +199,6 @@ BAD_FILES = {  # name, content, what the one-line message says
     "elf renamed .md": ("tool.md", b"\x7fELF\x02\x01\x01" + b"\x00" * 200, "an ELF executable"),
     "zip renamed .docx": ("archive.docx", b"PK\x03\x04" + b"\x00" * 100, "damaged zip archive"),
     "unsupported type": ("script.exe", b"MZ\x90\x00", "unsupported file type .exe"),
-    "same name as the seed": (SEED.name, "另一份报告。\n".encode(), "rename the file"),
     "same content as the seed": ("copy-of-report.txt", SEED.read_bytes(), "same content is already indexed"),
 }
 

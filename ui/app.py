@@ -28,6 +28,7 @@ from index.build import IndexingError
 from index.settings import Settings
 from ui import conversations as conv
 from ui import render
+from ui import documents
 from ui.documents import UPLOAD_TYPES, UploadRefused, add_upload_file, reindex_all, remove_document
 from ui.feedback import FILENAME as FEEDBACK_FILE
 from ui.feedback import record_vote, turn_record
@@ -72,6 +73,7 @@ class ChatUI:
         self.answerer = answerer
         self.settings = settings
         self.modes = [LLM, EXTRACTIVE] if answerer.default_mode() == LLM else [EXTRACTIVE]
+        self.jobs = documents.IndexJobs()  # indexing runs in the background, so it can be cancelled
 
     @property
     def index(self):
@@ -275,7 +277,7 @@ class ChatUI:
         return (render.documents_html(docs, lang), gr.update(choices=choices, value=None),
                 gr.update(choices=choices), render.header_html(docs, lang))
 
-    def upload(self, file: str | None, lang: str = DEFAULT, progress=gr.Progress()):
+    def upload(self, file: str | None, replace_existing: bool = False, lang: str = DEFAULT, progress=gr.Progress()):
         """Add one uploaded file. Returns (status, table, document choice, scope choices, header, file box)."""
         lang = normalize(lang)
         if not file:
@@ -283,7 +285,9 @@ class ChatUI:
         name = Path(file).name
         progress(0, desc=t(lang, "reading", name=name))
         try:
-            doc_id, report = add_upload_file(self.index, self.settings, file, progress=_ticker(progress, lang))
+            doc_id, report = self.jobs.run("upload", name, lambda tick, cancel: add_upload_file(
+                self.index, self.settings, file, progress=tick, replace_existing=replace_existing, cancel=cancel),
+                on_progress=_ticker(progress, lang))
         except (UploadRefused, CorpusError, IndexingError) as e:
             status = render.status_html(t(lang, "not_added", why=_one_line(e)), ok=False)
         except Exception:  # noqa: BLE001 - the edge: the traceback goes to the log
@@ -292,7 +296,9 @@ class ChatUI:
         else:
             info = self.index.catalog.document(doc_id)
             status = render.status_html(t(lang, "unchanged", doc=doc_id) if report.unchanged else t(
-                lang, "added", doc=doc_id, n_sentences=info.n_sentences, n_chunks=info.n_chunks, s=report.seconds))
+                lang, "added", doc=doc_id, n_sentences=info.n_sentences, n_chunks=info.n_chunks, s=report.seconds)
+                + (f" ({documents.upload_status(name, doc_id, report, info)})" if doc_id != name or report.replaced
+                   else ""))
         return (status, *self.documents(lang), None)
 
     def ask_confirm(self, action: str, doc_id: str | None, lang: str = DEFAULT):
@@ -300,8 +306,16 @@ class ChatUI:
         lang = normalize(lang)
         if action == "delete" and not doc_id:
             return render.status_html(t(lang, "choose_doc"), ok=False), gr.update(visible=False), ""
-        text = t(lang, "confirm_delete", doc=doc_id) if action == "delete" else t(lang, "confirm_reindex")
+        text = t(lang, "confirm_delete", doc=doc_id) if action == "delete" else \
+            t(lang, "confirm_reindex") + " " + documents.reindex_plan(self.index).describe()
         return render.status_html(text, ok=False), gr.update(visible=True), f"{action}:{doc_id or ''}"
+
+    def cancel_indexing(self, lang: str = DEFAULT):
+        """Stop the running upload or reindex after its current batch. Returns the status."""
+        job = self.jobs.cancel()
+        if job is None:
+            return render.status_html(t(normalize(lang), "nothing_indexing"), ok=False)
+        return render.status_html(t(normalize(lang), "cancelling", doc=job.name))
 
     def cancel(self, lang: str = DEFAULT):
         """(status, confirmation row, pending action) after "cancel"."""
@@ -335,7 +349,8 @@ class ChatUI:
         lang = normalize(lang)
         progress(0, desc=t(lang, "reading", name="…"))
         try:
-            r = reindex_all(self.index, progress=_ticker(progress, lang))
+            r = self.jobs.run("reindex", "all documents", lambda tick, cancel: reindex_all(
+                self.index, progress=tick, cancel=cancel), on_progress=_ticker(progress, lang))
         except (CorpusError, IndexingError) as e:
             return render.status_html(t(lang, "not_reindexed", why=_one_line(e)), ok=False), *self.documents(lang)
         return render.status_html(t(lang, "reindexed", added=len(r.added), updated=len(r.updated),
@@ -452,8 +467,11 @@ def create_app(answerer, settings: Settings) -> gr.Blocks:
                 table = gr.HTML(elem_id="rq-documents")
                 status = gr.HTML(elem_id="rq-doc-status")
                 with gr.Row():
-                    upload = gr.File(label=L("upload", types=" ".join(UPLOAD_TYPES), mb=settings.max_file_mb),
-                                     type="filepath", elem_id="rq-upload")
+                    with gr.Column():
+                        upload = gr.File(label=L("upload", types=" ".join(UPLOAD_TYPES), mb=settings.max_file_mb),
+                                         type="filepath", elem_id="rq-upload")
+                        replace_box = gr.Checkbox(label=L("replace_upload"), value=False, elem_id="rq-replace")
+                        cancel_indexing = gr.Button(L("cancel_indexing"), elem_id="rq-cancel-indexing", size="sm")
                     with gr.Column():
                         doc_choice = gr.Dropdown(label=L("doc_choice"), choices=[], elem_id="rq-doc-choice")
                         title_box = gr.Textbox(label=L("title_box"), elem_id="rq-title-box", max_lines=1)
@@ -549,7 +567,10 @@ def create_app(answerer, settings: Settings) -> gr.Blocks:
         # --- documents --------------------------------------------------------------------------
         docs_out = [status, table, doc_choice, scope_docs, header]
         index_queue = dict(concurrency_limit=1, concurrency_id="index", **private)
-        upload.upload(ui.upload, [upload, lang], [*docs_out, upload], show_progress_on=[status], **index_queue)
+        upload.upload(ui.upload, [upload, replace_box, lang], [*docs_out, upload], show_progress_on=[status],
+                      **index_queue)
+        cancel_indexing.click(ui.cancel_indexing, [lang], [status], concurrency_limit=None, show_progress="hidden",
+                              **private)
         doc_choice.input(ui.title_of, [doc_choice], [title_box], concurrency_limit=None, show_progress="hidden",
                          **private)
         save_title.click(ui.save_title, [doc_choice, title_box, lang], docs_out, show_progress_on=[status],
@@ -581,7 +602,7 @@ def create_app(answerer, settings: Settings) -> gr.Blocks:
 
 def launch_options(settings: Settings) -> dict:
     """Server options: loopback by default, no share link, optional login, no extra files served."""
-    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    auth = documents.LoginGuard(settings.auth, settings.login_attempts) if settings.auth else None
     return dict(server_name=settings.host, server_port=settings.port, share=False, auth=auth,
                 max_file_size=settings.max_file_bytes, allowed_paths=None,
                 blocked_paths=[str(settings.data_dir.resolve()), str(settings.model_dir.resolve())],
@@ -609,6 +630,7 @@ def main() -> int:
         log.error("%s", e)
         return 2
     answerer = Answerer(settings)
+    documents.remove_stale_parts(settings)
     try:
         ensure_index(answerer, settings)
     except IndexBusy as e:

@@ -387,8 +387,10 @@ def format_context(hits: Sequence[Hit]) -> str:
 
 
 def clean_question(question: str) -> str:
-    """NFC, control and zero-width characters out, whitespace collapsed."""
-    q = unicodedata.normalize("NFC", question or "")
+    """NFC, control and zero-width characters out (and lone surrogates, which no encoder takes),
+    whitespace collapsed."""
+    q = re.sub(r"[\ud800-\udfff]", "", question or "")
+    q = unicodedata.normalize("NFC", q)
     q = _CONTROL.sub(" ", q.replace("\r", " ").replace("\n", " ").replace("\t", " "))
     return re.sub(r"\s{2,}", " ", q).strip()
 

@@ -173,3 +173,9 @@ def test_filter_rejects_an_unknown_period():
     with pytest.raises(ValueError, match="unknown period 'later'"):
         Filter(period="later")
     assert not Filter() and Filter(period="planned")
+
+
+def test_a_lone_surrogate_is_cleaned_before_any_library_sees_it(settings, index):
+    assert clean_question("就业\ud800目标") == "就业目标"
+    answer = answerer(settings, index).ask("2026年城镇新增就业\ud800目标是多少？", mode="extractive")
+    assert "1.2万人" in answer.text  # the tiny report's target

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot import arith
 from bot.compose import label, pick_evidence
-from bot.gather import Found, clause_quote, gather, outline, pick_figure, quoted, rare_terms
+from bot.gather import Found, clause_quote, expand_topic_lines, gather, outline, pick_figure, quoted, rare_terms
 from bot.lang import EN, to_script
 from bot.plan import COMPUTE, Part, Plan
 from bot.refuse import Thresholds, refusal_reason
@@ -91,7 +91,8 @@ def answer_parts(plan: Plan, retrieve: Retrieve, snapshot, script: str,
         terms = [t for t in (content_terms(_subject(part)) or r.terms) if t not in _GENERIC]
         if part.gather:
             rare = rare_terms(terms, weight, snapshot.occurs)
-            items = gather(part.question, list(r.hits), rare, sims)
+            items = gather(part.question, list(r.hits), rare, sims,
+                           expand=lambda found: expand_topic_lines(found, sentences, snapshot.position))
             results.append(PartResult(part, r, "" if items else "nothing found", tuple(items), rare=tuple(rare)))
         elif plan.op:
             found = pick_figure(list(r.hits), terms, part.unit, weight)

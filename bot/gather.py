@@ -25,7 +25,8 @@ def quoted(question: str) -> list[str]:
 
 
 def gather(question: str, hits: Sequence[Hit], rare: Sequence[str], sims: dict[int, float] | None = None,
-           max_items: int = 8, margin: float = 0.05) -> list[Hit]:
+           max_items: int = 8, margin: float = 0.05,
+           expand: Callable[[list[Hit]], list[Hit]] | None = None) -> list[Hit]:
     """The sentences that together answer a list question, in document order.
 
     Items must be of the asked time (no worse scope than the best hit) and name one of the
@@ -46,6 +47,8 @@ def gather(question: str, hits: Sequence[Hit], rare: Sequence[str], sims: dict[i
     best_scope = max(h.scope for h in pool)
     pool = [h for h in pool if h.scope >= best_scope]
     items = [h for h in pool if must or names_any(h.sentence.text, rare) or h.coverage >= 0.8]
+    if expand is not None:  # a topic line brings the facts under it (see expand_topic_lines)
+        items = expand(items)
     if len(items) < 2 and sims:
         best_sim = max(sims.get(i, 0.0) for i, h in enumerate(hits) if h in pool)
         close = [h for i, h in enumerate(hits) if h in pool and sims.get(i, 0.0) >= best_sim - margin]
@@ -71,6 +74,27 @@ def names_any(sentence: str, terms: Sequence[str]) -> bool:
     text = normalize(sentence)
     sound = pinyin(text)
     return any(term_match(t, text, sound) >= (0.4 if len(t) >= 3 else 0.9) for t in terms)
+
+
+def expand_topic_lines(items: Sequence[Hit], sentences: Sequence[Sentence], position: dict,
+                       max_items: int = 8) -> list[Hit]:
+    """A topic line among the items ("悠悠万事,民生为大。") stands for the facts under it: the rest
+    of its paragraph replaces it (the report's own structure says what belongs to the topic)."""
+    out: list[Hit] = []
+    for h in items:
+        pos = position.get((h.sentence.doc_id, h.sentence.idx))
+        if pos is None or not _is_topic_line(h.sentence):
+            out.append(h)
+            continue
+        under = [s for s in sentences[pos + 1: pos + 1 + max_items]
+                 if s.doc_id == h.sentence.doc_id and s.paragraph == h.sentence.paragraph and not s.heading]
+        if not under:
+            out.append(h)
+            continue
+        out.extend(Hit(sentence=s, score=h.score, coverage=h.coverage, scope=h.scope, title=h.title) for s in under)
+    seen: set[tuple] = set()
+    return [h for h in out if not ((h.sentence.doc_id, h.sentence.idx) in seen
+                                   or seen.add((h.sentence.doc_id, h.sentence.idx)))][:max_items]
 
 
 def _without_topic_lines(items: list[Hit]) -> list[Hit]:

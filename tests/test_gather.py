@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot import refuse
-from bot.gather import clause_quote, gather, outline, pick_figure, quoted, rare_terms
+from bot.gather import clause_quote, expand_topic_lines, gather, outline, pick_figure, quoted, rare_terms
 from bot.lang import pinyin
 from bot.retrieve import Retrieval, _Snapshot, BM25, respell
 from bot.scope import Scope, question_scope
@@ -85,3 +85,11 @@ def test_claims_must_find_their_year_and_names_in_what_they_cite():
     assert not grounded("2025年实际新引进过亿元项目100个以上[1]。", [target])
     assert grounded("2026年计划新引进过亿元项目100个以上[1]。", [target])
     assert not grounded("在青岛国际通信业务出入口局建设[1]。", [hit("推動區人民醫院竣工")])
+
+
+def test_a_topic_line_stands_for_the_facts_under_it():
+    sentences = [replace(sent(t, i, ACHIEVED, 2025), paragraph=p) for i, (t, p) in enumerate(
+        [("悠悠萬事,民生為大。", 6), ("完成32項區辦實事工作;", 6), ("全年實現城鎮新增就業3.19萬人;", 6), ("另一段。", 7)])]
+    position = {(s.doc_id, s.idx): i for i, s in enumerate(sentences)}
+    items = expand_topic_lines([Hit(sentence=sentences[0], score=1.0)], sentences, position)
+    assert [h.sentence.idx for h in items] == [1, 2]

@@ -84,11 +84,13 @@ def asked_focus(question: str) -> str:
 
 
 def contradicts_time(retrieval: Retrieval, min_coverage: float = 0.5) -> bool:
-    """The question names years and every sentence on its topic speaks of another year."""
+    """The question names years and every sentence on its topic (else the best hit) speaks of
+    another year: "2026年城镇新增就业目标" is not answered by "预计到2030年将新增11.5万个就业岗位"."""
     years = retrieval.scope.years
     if not years:
         return False
-    on_topic = [h for h in (retrieval.on_topic or retrieval.hits[:5]) if h.coverage >= min_coverage]
+    on_topic = [h for h in (retrieval.on_topic or retrieval.hits[:5]) if h.coverage >= min_coverage] \
+        or list(retrieval.hits[:1])
     return bool(on_topic) and all(h.sentence.year is not None and h.sentence.year not in years for h in on_topic)
 
 

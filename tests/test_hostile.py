@@ -713,3 +713,17 @@ def test_streamed_docx_text_matches_python_docx(tmp_path):
     assert "加粗的部分\t制表符之後。\n換行之後。" in doc.raw
     assert "\n格00 格01 格02\n" in doc.raw, "a merged cell once, with both cells' paragraphs"
     assert doc.raw.count("格12 格22") == 2, "a vertically merged cell in each row it spans"
+
+
+# --- a question about 2026 is not answered from a sentence about 2030 (the report removed) -----------
+def test_the_removed_report_question_is_refused_not_answered_from_another_year(settings, tmp_path):
+    news = tmp_path / "chips.txt"
+    news.write_text("半导体产业园项目开工\n2023年7月24日，某市半导体产业园项目正式开工。"
+                    "该项目预计到2030年将新增11.5万个就业岗位。\n", encoding="utf-8")
+    idx = Index(settings, embeddings=FakeEmbeddings())
+    idx.build([news])
+    answerer = Answerer(settings, index=idx)
+    answerer.retriever.now_year = 2026
+    answer = answerer.ask("2026年城镇新增就业目标是多少？", mode="extractive")
+    assert answer.refused, answer.text
+    assert answerer.ask("到2030年将新增多少个就业岗位？", mode="extractive").refused is False

@@ -50,6 +50,8 @@ bench: models
 	$(PY) -m bench.bench_index
 	$(PY) -m bench.bench_llm
 	$(PY) -m bench.bench_answer
+	$(PY) -m bench.bench_questions
+	$(PY) -m bench.bench_hostile
 	$(PY) -m bench.bench_ui
 
 clean:

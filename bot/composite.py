@@ -133,7 +133,7 @@ def compose(plan: Plan, results: Sequence[PartResult], script: str) -> Composed:
             lines.append(head + "；".join(quotes))
     computation = _compute(plan, results, sources)
     if computation is not None:
-        lines.append(f"{_TEXT['compute'][lang]}：{computation.text}")
+        lines.append(f"{_TEXT['compute'][lang]}：{computation.text}{_which_more(plan, results, computation, lang)}")
     elif plan.kind == COMPUTE:
         lines.append(f"{_TEXT['cannot'][lang]}：{_TEXT['none'][lang]}")
     if single_list and results[0].items:
@@ -157,6 +157,15 @@ def _compute(plan: Plan, results: Sequence[PartResult], sources: Sources) -> ari
         return arith.compute(plan.op, figures, marks, divisor=plan.divisor)
     except arith.CannotCompute:
         return None
+
+
+def _which_more(plan: Plan, results: Sequence[PartResult], c: arith.Computation, lang: str) -> str:
+    """"，…更多" for a question that asks which side is larger."""
+    if plan.op != arith.MORE or c.result == 0:
+        return ""
+    bigger = max(results, key=lambda r: r.found.figure.number)
+    return f"，{_subject(bigger.part)}{_TEXT['more'][lang]}" if lang == "zh" else \
+        f"; {_subject(bigger.part)} {_TEXT['more'][lang]}"
 
 
 def _list_heading(res: PartResult, script: str) -> str:

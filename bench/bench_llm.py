@@ -1,10 +1,16 @@
-"""Benchmark the local LLM: load time, first-token latency, prompt and generation speed, prefix cache.
+"""Benchmark the local LLM: load time, first-token latency, prompt and generation speed, prefix cache;
+then parallel slots: N concurrent generations on a server with S slots (each in its own process).
 
-    python -m bench.bench_llm            # prints a markdown table; uses REPORTQA_* settings, 2 threads
+    python -m bench.bench_llm            # prints markdown tables; uses REPORTQA_* settings, 2 threads
+    python -m bench.bench_llm --parallel-only
 """
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -88,7 +94,65 @@ def idle_cpu_seconds(seconds: float = 2.0) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+PARALLEL_RUNS = ((1, 1), (1, 4), (4, 1), (4, 4))  # (slots, concurrent clients)
+CONTEXTS = (CONTEXT_A, CONTEXT_B)
+
+
+def concurrent_calls(slots: int, clients: int) -> dict:
+    """``clients`` threads each stream one answer at once from a model with ``slots`` slots."""
+    settings = Settings.from_env(llm_threads=2, llm_slots=slots)
+    model = LocalGGUFChat.from_settings(settings)
+    model.load()
+    timed_call(model, "warm-up", CONTEXT_B)  # the system prompt is cached in one slot, as in a running app
+    runs: list[Run] = []
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        r = timed_call(model, f"client {i}", CONTEXTS[i % 2])
+        with lock:
+            runs.append(r)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    first = sorted(r.first_token_s for r in runs)
+    total = sorted(r.total_s for r in runs)
+    return {"slots": slots, "clients": clients, "wall_s": wall,
+            "tokens_per_s": sum(r.generated_tokens for r in runs) / wall,
+            "first_token_p50_s": first[len(first) // 2], "first_token_max_s": first[-1],
+            "total_p50_s": total[len(total) // 2], "total_max_s": total[-1],
+            "per_request_gen_tok_s": sum(r.gen_per_s for r in runs) / len(runs)}
+
+
+def parallel_table() -> str:
+    rows = []
+    for slots, clients in PARALLEL_RUNS:
+        proc = subprocess.run([sys.executable, "-m", "bench.bench_llm", "--one", f"{slots},{clients}"],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            rows.append(f"| {slots} | {clients} | failed: {proc.stderr.strip().splitlines()[-1:]} |")
+            continue
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(f"| {slots} | {clients} | {r['tokens_per_s']:.1f} | {r['per_request_gen_tok_s']:.1f} | "
+                    f"{r['first_token_p50_s']:.2f} / {r['first_token_max_s']:.2f} s | "
+                    f"{r['total_p50_s']:.2f} / {r['total_max_s']:.2f} s | {r['wall_s']:.1f} s |")
+    head = ("| slots | concurrent requests | generated tok/s, all requests | gen tok/s per request (llama.cpp) | "
+            "first token p50 / max | answer p50 / max | wall |\n|---|---|---|---|---|---|---|")
+    return head + "\n" + "\n".join(rows)
+
+
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--one":
+        slots, clients = map(int, sys.argv[2].split(","))
+        print(json.dumps(concurrent_calls(slots, clients)))
+        return
+    if "--parallel-only" in sys.argv:
+        print(parallel_table())
+        return
     settings = Settings.from_env(llm_threads=2)
     model = LocalGGUFChat.from_settings(settings)
     start = time.perf_counter()
@@ -106,6 +170,9 @@ def main() -> None:
     for r in runs:
         print(f"| {r.label} | {r.prompt_tokens} ({r.cached_tokens}) | {r.first_token_s:.2f} s | "
               f"{r.prompt_per_s:.1f} | {r.generated_tokens} | {r.gen_per_s:.1f} | {r.total_s:.2f} s |")
+    del model
+    print(f"\n{GEN_TOKENS} tokens per answer, concurrent requests on a server with several slots:\n")
+    print(parallel_table())
 
 
 if __name__ == "__main__":

@@ -25,10 +25,8 @@ class LLMUnavailable(LLMError):
     """The local model file is missing or could not be loaded."""
 
 
-# One generation at a time in the whole process, whichever instance runs it: on two cores,
-# two generations would each run at half speed (and starve the embedder), and the web UI
-# calls from several threads. The same lock guards the lazy load, so the model loads once.
-_GENERATION_LOCK = threading.Lock()
+# Guards the lazy load, so the model loads once however many threads ask at the same time.
+_LOAD_LOCK = threading.Lock()
 _DONE = object()
 
 
@@ -47,8 +45,17 @@ class LocalGGUFChat(BaseChatModel):
     n_ctx: int = Field(default=4096, gt=0, description="context window in tokens (prompt + answer)")
     max_tokens: int = Field(default=160, gt=0, description="longest answer, in tokens")
     stop: list[str] | None = Field(default=None, description="stop sequences used when a call gives none")
+    n_parallel: int = Field(default=4, gt=0, description="slots: generations decoded together in one batch")
 
     _server: Any = PrivateAttr(default=None)
+    _slots: Any = PrivateAttr(default=None)
+
+    def model_post_init(self, __context: Any) -> None:
+        # At most one request per llama.cpp slot: decoding is bound by memory bandwidth, so a
+        # step over several sequences costs little more than a step over one (continuous
+        # batching), while a request past the slots would only wait inside llama.cpp, where
+        # it can no longer be cancelled cheaply.
+        self._slots = threading.BoundedSemaphore(self.n_parallel)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LocalGGUFChat":
@@ -57,6 +64,7 @@ class LocalGGUFChat(BaseChatModel):
             n_threads=settings.llm_threads,
             n_ctx=settings.llm_ctx,
             max_tokens=settings.llm_max_tokens,
+            n_parallel=settings.llm_slots,
         )
 
     @property
@@ -66,12 +74,11 @@ class LocalGGUFChat(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads,
-                "max_tokens": self.max_tokens}
+                "max_tokens": self.max_tokens, "n_parallel": self.n_parallel}
 
     def load(self) -> None:
         """Load the model now (e.g. when the UI starts) instead of on the first question."""
-        with _GENERATION_LOCK:
-            self._loaded()
+        self._loaded()
 
     def _generate(
         self,
@@ -130,12 +137,13 @@ class LocalGGUFChat(BaseChatModel):
 
         def work() -> None:
             try:
-                # The worker, not the caller, holds the lock: the lock then spans exactly the
-                # native call, whichever thread the caller resumes the generator from.
-                with _GENERATION_LOCK:
+                # The worker, not the caller, holds the slot: it then spans exactly the native
+                # call, whichever thread the caller resumes the generator from.
+                server = self._loaded()
+                with self._slots:
                     if cancelled.is_set():
                         return
-                    result = self._loaded().handle_chat_completions(request, on_chunk)
+                    result = server.handle_chat_completions(request, on_chunk)
                 if isinstance(result, dict) and "error" in result:
                     chunks.put(result)
             except BaseException as exc:  # handed over to the caller's thread, not swallowed
@@ -154,28 +162,28 @@ class LocalGGUFChat(BaseChatModel):
                 yield item
         finally:
             cancelled.set()
-            worker.join()  # the slot is idle and the lock free once the caller moves on
+            worker.join()  # the slot is idle and free once the caller moves on
 
     def _loaded(self) -> Any:
-        """The xllamacpp server, loaded on first use. Call with _GENERATION_LOCK held."""
-        if self._server is None:
-            self._server = _load_server(Path(self.model_path).expanduser(), self.n_threads, self.n_ctx)
-        return self._server
+        """The xllamacpp server, loaded on first use."""
+        with _LOAD_LOCK:
+            if self._server is None:
+                self._server = _load_server(Path(self.model_path).expanduser(), self.n_threads, self.n_ctx,
+                                            self.n_parallel)
+            return self._server
 
 
-def _load_server(path: Path, n_threads: int, n_ctx: int) -> Any:
-    if not path.is_file():
-        raise LLMUnavailable(f"local model not found at {path}; run `make models` "
-                             "(or set REPORTQA_LLM=none for extractive answers)")
-    try:
-        import xllamacpp
-    except ImportError as exc:
-        raise LLMUnavailable("xllamacpp is not installed; run `pip install xllamacpp`") from exc
+def server_params(path: Path, n_threads: int, n_ctx: int, n_parallel: int) -> Any:
+    """llama.cpp server parameters: ``n_parallel`` slots, each with a whole ``n_ctx`` context."""
+    import xllamacpp
 
     params = xllamacpp.CommonParams()
     params.model.path = str(path)
-    params.n_ctx = n_ctx
-    params.n_parallel = 1  # one slot: its KV cache is the prompt cache the next call reuses
+    # llama.cpp splits n_ctx between the slots; give each slot the context one request may use.
+    params.n_ctx = n_ctx * n_parallel
+    params.n_parallel = n_parallel  # each slot's KV cache is the prompt cache its next request reuses
+    params.kv_unified = False  # one KV stream per slot: attention reads only its own sequence
+    params.cont_batching = True  # a new request joins the running batch at the next step
     params.cpuparams.n_threads = n_threads
     params.cpuparams_batch.n_threads = n_threads
     params.verbosity = 1  # errors only, on stderr; llama.cpp writes nothing to stdout
@@ -185,8 +193,20 @@ def _load_server(path: Path, n_threads: int, n_ctx: int) -> Any:
     # door with a key nobody knows, and keep its HTTP pool small.
     params.api_keys = [secrets.token_hex(16)]
     params.n_threads_http = 1
+    return params
+
+
+def _load_server(path: Path, n_threads: int, n_ctx: int, n_parallel: int = 1) -> Any:
+    if not path.is_file():
+        raise LLMUnavailable(f"local model not found at {path}; run `make models` "
+                             "(or set REPORTQA_LLM=none for extractive answers)")
     try:
-        return xllamacpp.Server(params)
+        import xllamacpp
+    except ImportError as exc:
+        raise LLMUnavailable("xllamacpp is not installed; run `pip install xllamacpp`") from exc
+
+    try:
+        return xllamacpp.Server(server_params(path, n_threads, n_ctx, n_parallel))
     except (RuntimeError, MemoryError) as exc:
         raise LLMUnavailable(f"could not load the local model {path} ({exc}); the file may be "
                              "incomplete or corrupt: run `make models` again") from exc

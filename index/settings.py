@@ -46,6 +46,7 @@ class Settings:
     max_unpacked_mb: float = field(default=100.0, metadata={"help": "most a .docx may unpack to, in MB (a zip bomb guard)"})
     max_unpack_ratio: float = field(default=100.0, metadata={"help": "most times its own size a .docx may unpack to (a zip bomb guard)"})
     max_doc_sentences: int = field(default=10000, metadata={"help": "most sentences in one document; a longer one is refused (bounds the work of one file)"})
+    llm_slots: int = field(default=4, metadata={"help": "generations the local LLM runs together (llama.cpp parallel slots)"})
     login_attempts: int = field(default=5, metadata={"help": "wrong passwords per user name per minute in the web chat before its login is locked for a minute"})
 
     def __post_init__(self) -> None:
@@ -55,7 +56,7 @@ class Settings:
             raise ValueError(f"unknown embed_dtype {self.embed_dtype!r}; expected one of: bfloat16, float32")
         for name in ("chunk_chars", "embed_batch", "llm_threads", "llm_ctx", "llm_max_tokens", "llm_context",
                      "max_question_chars", "max_unpacked_mb", "max_unpack_ratio", "max_doc_sentences",
-                     "login_attempts"):
+                     "login_attempts", "llm_slots"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be greater than 0, got {getattr(self, name)}")
         if self.max_file_mb <= 0:

@@ -76,13 +76,13 @@ def _fns(demo) -> dict:
 
 
 def test_create_app_routes_llm_and_extractive_to_separate_queues(answerer, settings):
-    llm_settings = settings.with_(llm="local")  # the model is never loaded: construction is lazy
+    llm_settings = settings.with_(llm="local", llm_slots=3)  # the model is never loaded: construction is lazy
     demo = create_app(Answerer(llm_settings, index=answerer.index), llm_settings)
     fns = _fns(demo)
     llm = [f for f in fns.values() if f.concurrency_id == "llm"]
     extractive = [f for f in fns.values() if f.concurrency_id == "extractive"]
     assert {f.api_name for f in llm} == {"answer_llm", "ask_llm"}
-    assert all(f.concurrency_limit == 1 for f in llm), "one generation at a time"
+    assert all(f.concurrency_limit == 3 for f in llm), "as many generations at once as the model has slots"
     assert {f.api_name for f in extractive} == {"answer_extractive", "ask_extractive"}
     assert all(f.concurrency_limit == EXTRACTIVE_CONCURRENCY for f in extractive)
     assert fns["start_turn"].concurrency_limit is None, "showing the question never waits"

@@ -44,7 +44,6 @@ EXAMPLES = (
     ("嶗山區2026年新增多少個學位？", "4140"),
     ("How many jobs does Laoshan plan to add in cities and towns in 2026?", "2.8"),
 )
-LLM_CONCURRENCY = 1          # generations run one at a time (two cores)
 EXTRACTIVE_CONCURRENCY = 4   # quoted answers: an embedding and a BM25 lookup each
 DEFAULT_CONCURRENCY = 2      # every other queued event
 QUEUE_MAX = 64               # waiting requests beyond this are refused ("queue full")
@@ -536,7 +535,7 @@ def create_app(answerer, settings: Settings) -> gr.Blocks:
         answer_io = dict(inputs=[llm_job, chat, history, turns, store, conv_id],
                          outputs=[chat, sources, history, turns, store, conv_list],
                          show_progress_on=[progress_box], show_progress="minimal", **private)
-        llm_event = llm_job.change(ui.answer, api_name="answer_llm", concurrency_limit=LLM_CONCURRENCY,
+        llm_event = llm_job.change(ui.answer, api_name="answer_llm", concurrency_limit=settings.llm_slots,
                                    concurrency_id="llm", **answer_io)
         answer_io["inputs"] = [extractive_job, chat, history, turns, store, conv_id]
         extractive_event = extractive_job.change(ui.answer, api_name="answer_extractive",
@@ -593,7 +592,7 @@ def create_app(answerer, settings: Settings) -> gr.Blocks:
                 """Answer with the language model, verified against the sources (one generation at a time)."""
                 return ui.ask_json(question, LLM)
 
-            gr.api(ask_llm, api_name="ask_llm", concurrency_limit=LLM_CONCURRENCY, concurrency_id="llm")
+            gr.api(ask_llm, api_name="ask_llm", concurrency_limit=settings.llm_slots, concurrency_id="llm")
 
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX)
     demo.report_qa = ui  # the handlers, for tests and scripts

@@ -21,7 +21,7 @@ class SentenceEmbeddings(Embeddings):
     called with the number of texts just embedded, so callers can drive a progress bar.
     """
 
-    def __init__(self, model: str, *, dtype: str = "bfloat16", batch_size: int = 16) -> None:
+    def __init__(self, model: str, *, dtype: str = "float32", batch_size: int = 16) -> None:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be greater than 0, got {batch_size}")
         self.model_name = model

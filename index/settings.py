@@ -24,7 +24,7 @@ class Settings:
     model_dir: Path = field(default_factory=_default_model_dir, metadata={"help": "where `make models` puts the models"})
     corpus_dir: Path = field(default=REPO_ROOT / "corpus" / "documents", metadata={"help": "documents `index build` reads by default"})
     embed_model: str = field(default="", metadata={"help": "sentence-transformers name or path; default: MODEL_DIR/embeddinggemma-300m"})
-    embed_dtype: str = field(default="bfloat16", metadata={"help": "bfloat16 or float32"})
+    embed_dtype: str = field(default="float32", metadata={"help": "float32 or bfloat16 (bfloat16 only pays on CPUs with bf16 instructions)"})
     embed_batch: int = field(default=16, metadata={"help": "chunks per embedding batch"})
     chunk_chars: int = field(default=80, metadata={"help": "most characters per chunk (whole sentences; a longer sentence stands alone)"})
     max_file_mb: float = field(default=20.0, metadata={"help": "largest file accepted for indexing, in MB"})

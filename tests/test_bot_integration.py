@@ -102,7 +102,7 @@ def test_cli_batch_prints_one_json_line_per_question(real_settings, tmp_path):
      ["新引進125個過億元項目", "新引進過億元項目100個以上"]),
     ("2025年城镇新增就业比2026年的目标多了多少人？", "compute", ["0.39万人"], ["3.19萬人", "2.8萬人"]),
     ("2026年城镇新增就业目标是多少？新增学位多少个？", "multi", ["2.8", "4140"], ["2.8萬人", "學位4140個"]),
-    ("区里明年打算给孩子们新增多少个上学的位置？", "lookup", ["4140"], ["學位4140個"]),
+    ("区里今年打算给孩子们新增多少个上学的位置？", "lookup", ["4140"], ["學位4140個"]),
     ("马安子社区完成了什么工作？", "lookup", ["危楼改造"], ["馬鞍子社區"]),
 ])
 def test_each_kind_of_question_is_answered_and_cited(answerer, question, kind, keys, sources):

@@ -169,10 +169,11 @@ def pick_figure(hits: Sequence[Hit], terms: Sequence[str], unit: str, weight: Ca
         for f in parse_figures(h.sentence.text):
             if unit and not unit_matches(f, unit):
                 continue
-            ctx = normalize(context_of(h.sentence.text, f))
+            context = context_of(h.sentence.text, f)
+            ctx = normalize(context)
             score = sum(weight(t) * term_match(t, ctx) for t in terms) / total + 0.15 * (depth - rank) / depth
             if score > best_score:
-                best, best_score = Found(f, h, context_of(h.sentence.text, f)), score
+                best, best_score = Found(f, h, context), score
     return best
 
 

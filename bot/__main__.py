@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[data_dir_option()], help="answer a question (or a batch) with citations")
     ask.add_argument("question", nargs="?", help="the question; omit with --batch")
     ask.add_argument("--json", action="store_true", help="print JSON instead of text")
-    ask.add_argument("--batch", type=Path, metavar="FILE.jsonl", help="lines with id and question")
+    # The file may also come last, after other options (`--batch --mode extractive q.jsonl`, as the
+    # evaluation scorer's --run appends it): then it is the positional argument.
+    ask.add_argument("--batch", nargs="?", const=True, metavar="FILE.jsonl", help="lines with id and question")
     ask.add_argument("--mode", choices=("llm", "extractive"), help="default: llm unless REPORTQA_LLM=none")
     return p
 
@@ -29,11 +31,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.batch is True:
+        args.batch, args.question = args.question, None
     if bool(args.question) == bool(args.batch):
         parser.error("give either a QUESTION or --batch FILE.jsonl")
     try:
         settings = Settings.from_env(data_dir=args.data_dir)
-        questions = _read_batch(args.batch) if args.batch else [{"id": None, "question": args.question}]
+        questions = _read_batch(Path(args.batch)) if args.batch else [{"id": None, "question": args.question}]
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -81,13 +81,15 @@ def test_llm_streams_tokens(answerer):
     assert sum(e.kind == "token" for e in events) > 1 and events[-1].kind == "answer"
 
 
-def test_cli_batch_prints_one_json_line_per_question(real_settings, tmp_path):
+@pytest.mark.parametrize("order", ["file after --batch", "file last"])  # the scorer's --run appends it
+def test_cli_batch_prints_one_json_line_per_question(real_settings, tmp_path, order):
     batch = tmp_path / "q.jsonl"
     batch.write_text('{"id": "a", "question": "2026年城镇新增就业目标是多少？"}\n'
                      '{"id": "b", "question": ""}\n', encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "bot", "ask", "--data-dir", str(tmp_path / "data"), "--json",
-                          "--mode", "extractive", "--batch", str(batch)], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600)
+    tail = ["--mode", "extractive", "--batch", str(batch)] if order == "file after --batch" else \
+        ["--batch", "--mode", "extractive", str(batch)]
+    out = subprocess.run([sys.executable, "-m", "bot", "ask", "--data-dir", str(tmp_path / "data"), "--json", *tail],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"]

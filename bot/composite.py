@@ -14,12 +14,13 @@ from bot import arith
 from bot.compose import label, pick_evidence
 from bot.gather import Found, clause_quote, expand_topic_lines, gather, outline, pick_figure, quoted, rare_terms
 from bot.lang import EN, to_script
-from bot.plan import COMPUTE, Part, Plan
+from bot.plan import COMPUTE, GENERIC, Part, Plan
 from bot.refuse import Thresholds, refusal_reason
 from bot.retrieve import Retrieval, content_terms
 from bot.types import Hit
 
-_GENERIC = {"数量", "多少", "实际", "目标", "计划", "情况", "数字", "个数", "总数", "规模", "报告", "具体", "安排",
+# A part's subject leaves out what any question of its kind says.
+_GENERIC = GENERIC | {"报告", "具体", "安排",
             "举措", "措施", "有哪些", "哪些", "提到", "针对", "区里", "方面", "具体安排", "主要安排", "成绩", "打算",
             "推进", "办成", "工程", "事"}
 _TEXT = {

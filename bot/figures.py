@@ -34,6 +34,19 @@ _FIGURE = re.compile(
 # "二期" and "一体化" hold numerals that count nothing; Chinese numerals need a counting unit.
 _CN_UNITS = {"个", "户", "人", "场", "项", "所", "家", "条", "处", "件", "座", "栋", "名", "张", "批", "类", "片",
              "套", "台", "艘", "架", "间", "倍", "岁", "万人", "亿元", "万元", "元", "天", "次", "年"}
+# The unit a quantity question asks for ("多少户", "几处", "多少亿元"), longest first. A bare 万 or 亿
+# asks for a scale ("多少万"), matched by any figure written in that scale.
+_ASKED = sorted("""个 户 人次 人 场次 场 项 所 家 条 处 件 座 栋 名 张 床 套 间 亩 架 艘 台 枚 批 辆 吨 米 公里 天 年 月
+                次 岁 倍 % 元 万元 亿元 万人 万 亿""".split(), key=len, reverse=True)
+_ASKED_UNIT = re.compile(r"(?:多少|几)\s*(" + "|".join(map(re.escape, _ASKED)) + ")")
+
+
+def asked_unit(question: str) -> str:
+    """The unit a quantity question asks for, or "" ("2026年要打造几处完整社区？" -> "处")."""
+    m = _ASKED_UNIT.search(to_simplified(unicodedata.normalize("NFKC", question)))
+    return m.group(1) if m else ""
+
+
 _APPROX = {"约", "近", "余", "多", "以上", "左右", "超过", "突破", "不少于", "不低于", "逾"}
 
 

@@ -183,4 +183,5 @@ def unit_matches(f: Figure, unit: str) -> bool:
     if unit == "个" and f.base_unit in COUNT_UNITS:  # "几个" asks for a count, whatever it counts in
         return True
     return (unit in (f.unit, shown, f.base_unit) or (unit.startswith(("万", "亿")) and unit[1:] == f.base_unit)
-            or f.unit.startswith(unit))  # "多少场" is answered by 1000余场次
+            or f.unit.startswith(unit)  # "多少场" is answered by 1000余场次
+            or (unit in ("万", "亿") and f.scale == unit))  # "多少万" by 2.8万人

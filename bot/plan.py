@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.arith import AVERAGE, DIFF, MORE, RATIO, SUM
+from bot.figures import asked_unit
 from bot.lang import has_chinese, normalize
 from bot.retrieve import content_terms
 
@@ -38,11 +39,11 @@ _LEAD_TIME = re.compile(r"^(?:(?:19|20)\d{2}\s*年|去年|今年|明年)(?:计�
 _TOPIC_TAIL = re.compile(r"(?:方面|这一块|这块|领域|上)$")
 _SUBJECT_HEAD = re.compile(r"^(?:崂山区|报告里|报告中|区里)")
 _RATIO_BASE = re.compile(r"(?:相当于|占|是)(?P<base>.+?)的?(?:百分之几|百分比|比例|比重|几成|多少倍|几倍)")
-_UNIT = re.compile(r"(?:多少|几)\s*(?P<unit>个|户|人次|人|场次|场|项|所|家|条|处|件|座|栋|名|张|亿元|万元|元|万人|公里|米|吨|辆|天|次|批|岁|年|倍|%)")
 _DIVISOR = re.compile(r"(?P<n>[一二两三四五六七八九十\d]+)(?:大|个|项|类|家|所)")
 _OUTLINE = re.compile(r"(?P<n>[一二两三四五六七八九十\d]+)(?:个|大|项)(?:方面|重点|领域|任务)")
 _SPLIT_ASKS = re.compile(r"(?<=[？?])")
-_GENERIC = {"数量", "多少", "实际", "目标", "计划", "情况", "数字", "个数", "总数", "规模"}
+# Words a side or part of a question shares with any other: they say nothing about its topic.
+GENERIC = {"数量", "多少", "实际", "目标", "计划", "情况", "数字", "个数", "总数", "规模"}
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def _independent_asks(q: str) -> list[str]:
     pieces = [p.strip() for p in _SPLIT_ASKS.split(q) if p.strip()]
     asks: list[str] = []
     for piece in pieces:
-        own_terms = [t for t in content_terms(piece) if t not in _GENERIC and not _TIME.fullmatch(t)]
+        own_terms = [t for t in content_terms(piece) if t not in GENERIC and not _TIME.fullmatch(t)]
         if not asks or len(own_terms) >= 2 and not _EACH.search(piece):
             asks.append(piece)
         elif _TIME.search(piece) and set(_TIME.findall(piece)) != set(_TIME.findall(asks[-1])):
@@ -121,7 +122,7 @@ def _independent_asks(q: str) -> list[str]:
 def _single(q: str) -> Plan:
     n = normalize(q).rstrip("？?。.！! ").replace("？", "，").replace("?", "，")
     op = next((name for name, pattern in _OPS if pattern.search(n)), None)
-    unit = _asked_unit(n)
+    unit = asked_unit(n)
     clauses = [c for c in re.split(r"[，,；;]", n) if c.strip()]
     asking = [c for c in clauses if _ASK.search(c) or any(p.search(c) for _, p in _OPS)]
     subject = [c for c in clauses if c not in asking]
@@ -212,17 +213,12 @@ def _fill(side: str, sides: list[str]) -> str:
         if lead:
             year = _TIME.match(lead.group(0)).group(0)
             side = (year if side.startswith(("计划", "实际", "已")) else lead.group(0)) + side
-    own = [t for t in content_terms(side) if t not in _GENERIC]
+    own = [t for t in content_terms(side) if t not in GENERIC]
     if len(own) < 2:
         others = [t for s in sides if s != side for t in content_terms(s)
-                  if t not in _GENERIC and t not in own and not _TIME.fullmatch(t)]
+                  if t not in GENERIC and t not in own and not _TIME.fullmatch(t)]
         side = side + "（" + "、".join(dict.fromkeys(others)) + "）" if others else side
     return side
-
-
-def _asked_unit(n: str) -> str:
-    m = _UNIT.search(n)
-    return m.group("unit") if m else ""
 
 
 def _count_of(n: str, noun: str) -> int | None:

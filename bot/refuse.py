@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.figures import asked_unit
 from bot.lang import EN, normalize, pinyin
 from bot.retrieve import Retrieval, content_terms, term_match
 
@@ -100,15 +101,7 @@ _EN_QUANTITY = re.compile(r"\bhow (?:many|much)\b|\btotal\b|\bnumber of\b|\bamou
 
 # "多少天" asks for a count of days: evidence that never states one does not answer it, however
 # well it covers the topic ("气温已连续多日超过40摄氏度" for "已持续多少天？").
-_ASKED_UNIT = re.compile(r"(?:多少|几)(个|人次|人|天|年|月|次|项|处|所|家|条|名|户|元|万|亿|公里|米|吨|座|场|辆|枚|件|台|倍"
-                         r"|张|床|栋|套|间|亩|架|艘|批|岁)")
 _CN_NUMERAL = "零一二三四五六七八九十百千万亿两"
-
-
-def asked_unit(question: str) -> str:
-    """The unit a quantity question asks for, or "" ("2026年要打造几处完整社区？" -> "处")."""
-    m = _ASKED_UNIT.search(normalize(question))
-    return m.group(1) if m else ""
 
 
 def states_quantity(sentence: str, unit: str) -> bool:

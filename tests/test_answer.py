@@ -182,9 +182,6 @@ def test_verify_reattaches_a_claim_cited_to_the_wrong_sentence():
 
 
 def test_quantity_questions_need_evidence_that_states_a_quantity():
-    assert refuse.asked_unit("2026年要打造几处完整社区？") == "处"
-    assert refuse.asked_unit("气温超过40摄氏度已持续多少天？") == "天"
-    assert refuse.asked_unit("马鞍子社区完成了什么工作？") == ""
     assert refuse.states_quantity("打造新霞路社區等5處完整社區", "处")
     assert refuse.states_quantity("全年實現城鎮新增就業3.19萬人", "人")
     assert refuse.states_quantity("新增學位4140個", "个")

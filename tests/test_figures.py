@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from bot.arith import AVERAGE, DIFF, MORE, RATIO, SUM, CannotCompute, compute
-from bot.figures import context_of, format_number, parse_figures
+from bot.figures import asked_unit, context_of, format_number, parse_figures
+from bot.gather import unit_matches
 
 
 def one(text):
@@ -78,3 +79,21 @@ def test_what_cannot_be_computed_says_so(op, figures, divisor):
 def test_format_number():
     assert format_number(Decimal("3900"), "万人") == "0.39万人"
     assert format_number(Decimal("80.000"), "%") == "80%"
+
+
+@pytest.mark.parametrize("question, unit", [
+    ("2026年要打造几处完整社区？", "处"),
+    ("气温超过40摄氏度已持续多少天？", "天"),
+    ("一般公共预算收入是多少亿元", "亿元"),   # the longest unit wins over 亿
+    ("2025年城镇新增就业多少万人", "万人"),
+    ("新增就業多少人", "人"),                 # Traditional script
+    ("马鞍子社区完成了什么工作？", ""),
+])
+def test_asked_unit_reads_the_unit_a_question_counts_in(question, unit):
+    assert asked_unit(question) == unit
+
+
+def test_a_bare_scale_is_answered_by_any_figure_in_that_scale():
+    wan, hu = parse_figures("新增就业2.8万人,回迁2300余户")
+    assert unit_matches(wan, "万") and not unit_matches(hu, "万")
+    assert unit_matches(hu, "户") and not unit_matches(hu, "人")

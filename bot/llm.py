@@ -46,6 +46,9 @@ class LocalGGUFChat(BaseChatModel):
     max_tokens: int = Field(default=160, gt=0, description="longest answer, in tokens")
     stop: list[str] | None = Field(default=None, description="stop sequences used when a call gives none")
     n_parallel: int = Field(default=4, gt=0, description="slots: generations decoded together in one batch")
+    draft: str = Field(default="none", description="speculative decoding: ngram (drafts copied from the prompt) or none")
+    draft_ngram: int = Field(default=3, gt=0, description="ngram drafting: tokens that must repeat before a draft")
+    draft_max: int = Field(default=16, gt=0, description="ngram drafting: longest draft checked in one step")
 
     _server: Any = PrivateAttr(default=None)
     _slots: Any = PrivateAttr(default=None)
@@ -65,6 +68,7 @@ class LocalGGUFChat(BaseChatModel):
             n_ctx=settings.llm_ctx,
             max_tokens=settings.llm_max_tokens,
             n_parallel=settings.llm_slots,
+            draft=settings.llm_draft,
         )
 
     @property
@@ -74,7 +78,7 @@ class LocalGGUFChat(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads,
-                "max_tokens": self.max_tokens, "n_parallel": self.n_parallel}
+                "max_tokens": self.max_tokens, "n_parallel": self.n_parallel, "draft": self.draft}
 
     def load(self) -> None:
         """Load the model now (e.g. when the UI starts) instead of on the first question."""
@@ -168,14 +172,24 @@ class LocalGGUFChat(BaseChatModel):
         """The xllamacpp server, loaded on first use."""
         with _LOAD_LOCK:
             if self._server is None:
-                self._server = _load_server(Path(self.model_path).expanduser(), self.n_threads, self.n_ctx,
-                                            self.n_parallel)
+                params = server_params(Path(self.model_path).expanduser(), self.n_threads, self.n_ctx,
+                                       self.n_parallel, self.draft, self.draft_ngram, self.draft_max)
+                self._server = _load_server(params)
             return self._server
 
 
-def server_params(path: Path, n_threads: int, n_ctx: int, n_parallel: int) -> Any:
-    """llama.cpp server parameters: ``n_parallel`` slots, each with a whole ``n_ctx`` context."""
-    import xllamacpp
+def server_params(path: Path, n_threads: int, n_ctx: int, n_parallel: int, draft: str = "none",
+                  draft_ngram: int = 3, draft_max: int = 16) -> Any:
+    """llama.cpp server parameters: ``n_parallel`` slots, each with a whole ``n_ctx`` context,
+    and with ``draft="ngram"`` self-speculative decoding: when the last ``draft_ngram`` tokens
+    occurred before (in the prompt: the sources an answer quotes), the tokens that followed them
+    are checked in one batch, up to ``draft_max`` at a time. Greedy output is unchanged."""
+    if draft not in ("ngram", "none"):
+        raise ValueError(f"unknown draft {draft!r}; expected one of: ngram, none")
+    try:
+        import xllamacpp
+    except ImportError as exc:
+        raise LLMUnavailable("xllamacpp is not installed; run `pip install xllamacpp`") from exc
 
     params = xllamacpp.CommonParams()
     params.model.path = str(path)
@@ -193,20 +207,24 @@ def server_params(path: Path, n_threads: int, n_ctx: int, n_parallel: int) -> An
     # door with a key nobody knows, and keep its HTTP pool small.
     params.api_keys = [secrets.token_hex(16)]
     params.n_threads_http = 1
+    if draft == "ngram":
+        spec = params.speculative
+        spec.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+        spec.ngram_simple.size_n = draft_ngram
+        spec.ngram_simple.size_m = draft_max
+        spec.draft.n_max = draft_max
     return params
 
 
-def _load_server(path: Path, n_threads: int, n_ctx: int, n_parallel: int = 1) -> Any:
+def _load_server(params: Any) -> Any:
+    path = Path(params.model.path)
     if not path.is_file():
         raise LLMUnavailable(f"local model not found at {path}; run `make models` "
                              "(or set REPORTQA_LLM=none for extractive answers)")
-    try:
-        import xllamacpp
-    except ImportError as exc:
-        raise LLMUnavailable("xllamacpp is not installed; run `pip install xllamacpp`") from exc
+    import xllamacpp
 
     try:
-        return xllamacpp.Server(server_params(path, n_threads, n_ctx, n_parallel))
+        return xllamacpp.Server(params)
     except (RuntimeError, MemoryError) as exc:
         raise LLMUnavailable(f"could not load the local model {path} ({exc}); the file may be "
                              "incomplete or corrupt: run `make models` again") from exc

@@ -10,6 +10,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EMBED_DIRNAME = "embeddinggemma-300m"
 LLM_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 LLM_CHOICES = ("local", "openai", "none")
+DRAFT_CHOICES = ("ngram", "none")
 
 
 def _default_model_dir() -> Path:
@@ -46,12 +47,15 @@ class Settings:
     max_unpacked_mb: float = field(default=100.0, metadata={"help": "most a .docx may unpack to, in MB (a zip bomb guard)"})
     max_unpack_ratio: float = field(default=100.0, metadata={"help": "most times its own size a .docx may unpack to (a zip bomb guard)"})
     max_doc_sentences: int = field(default=10000, metadata={"help": "most sentences in one document; a longer one is refused (bounds the work of one file)"})
+    llm_draft: str = field(default="none", metadata={"help": "speculative decoding in the local LLM: ngram (drafts copied from the prompt, which answers quote) or none"})
     llm_slots: int = field(default=4, metadata={"help": "generations the local LLM runs together (llama.cpp parallel slots)"})
     login_attempts: int = field(default=5, metadata={"help": "wrong passwords per user name per minute in the web chat before its login is locked for a minute"})
 
     def __post_init__(self) -> None:
         if self.llm not in LLM_CHOICES:
             raise ValueError(f"unknown llm {self.llm!r}; expected one of: {', '.join(LLM_CHOICES)}")
+        if self.llm_draft not in DRAFT_CHOICES:
+            raise ValueError(f"unknown llm_draft {self.llm_draft!r}; expected one of: {', '.join(DRAFT_CHOICES)}")
         if self.embed_dtype not in ("bfloat16", "float32"):
             raise ValueError(f"unknown embed_dtype {self.embed_dtype!r}; expected one of: bfloat16, float32")
         for name in ("chunk_chars", "embed_batch", "llm_threads", "llm_ctx", "llm_max_tokens", "llm_context",

@@ -209,6 +209,19 @@ def test_server_params_give_each_slot_a_whole_context():
     assert params.cont_batching is True and params.kv_unified is False
     assert (params.cpuparams.n_threads, params.cpuparams_batch.n_threads) == (2, 2)
     assert params.cache_ram_mib == 0 and len(params.api_keys) == 1
+    assert [t.name for t in params.speculative.types] == ["COMMON_SPECULATIVE_TYPE_NONE"]
+
+
+def test_ngram_drafting_is_a_setting_passed_to_llama_cpp(tmp_path):
+    from bot.llm import server_params
+
+    model = make_chat_model(Settings(llm="local", model_dir=tmp_path, llm_draft="ngram"))
+    assert model.draft == "ngram"
+    params = server_params(Path("/m/x.gguf"), 2, 4096, 4, draft="ngram", draft_ngram=3, draft_max=16)
+    assert [t.name for t in params.speculative.types] == ["COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE"]
+    assert (params.speculative.ngram_simple.size_n, params.speculative.draft.n_max) == (3, 16)
+    with pytest.raises(ValueError, match="unknown llm_draft 'eagle'; expected one of: ngram, none"):
+        Settings(llm_draft="eagle")
 
 
 # --- the real model ----------------------------------------------------------------------------

@@ -176,6 +176,7 @@ class Answerer:
     def _composite(self, question, standalone, understood: Plan, script, mode, t0,
                    only: Filter | None = None) -> Iterator[Event]:
         t_r = time.perf_counter()
+        self.retriever.query_vectors([p.question for p in understood.parts])  # one batch for all parts
         results = answer_parts(understood, lambda part: self._retrieve(part, only), self.retriever.snapshot(), script,
                                self.sentence_sims, self.thresholds)
         timings = {"retrieve": _ms(t_r)}

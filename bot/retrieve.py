@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,8 +34,30 @@ _QUESTION_WORDS = (
 _EN_STOP = {"the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "is", "are", "was", "were", "did",
             "do", "does", "how", "many", "much", "what", "which", "who", "when", "where", "why", "by", "with",
             "it", "its", "this", "that", "be", "been", "has", "have", "had", "will", "at", "as", "from"}
+QUERY_CACHE = 256  # query embeddings kept (a few KB each)
 FILTER_WIDEN = 8  # a filtered question asks Chroma for this many times k_dense chunks
 _YEARISH = re.compile(r"(?:19|20)\d{2}年?")
+
+
+class _LRU:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 def rrf(rankings: Sequence[Sequence[Hashable]], k: int = 60) -> dict[Hashable, float]:
@@ -205,6 +228,7 @@ class HybridRetriever(BaseRetriever):
     now_year: int = 0             # 0: this calendar year
     _snapshot: _Snapshot | None = None
     _vectors: object = None       # index.sentvec.SentenceVectors, made on first use
+    _queries: object = None       # query text -> vector, the most recent QUERY_CACHE of them
 
     # --- LangChain interface -----------------------------------------------------------------
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
@@ -246,8 +270,10 @@ class HybridRetriever(BaseRetriever):
         lexical: dict[int, float] = {}
         vector: list[float] = []
         keep = (lambda i: only.passes(snap.sentences[i])) if only else (lambda i: True)
-        for query in dict.fromkeys([question, respelled]):
-            ranked, scores, v = self._dense(query, snap, k_dense or self.k_dense, only)
+        queries = list(dict.fromkeys([question, respelled]))
+        # one batch: a respelled question costs one more row, not one more pass of the model
+        for query, v in zip(queries, self.query_vectors(queries)):
+            ranked, scores = self._dense(query, v, snap, k_dense or self.k_dense, only)
             vector = vector or v
             for i, v in scores.items():
                 dense_score[i] = max(v, dense_score.get(i, 0.0))
@@ -283,13 +309,24 @@ class HybridRetriever(BaseRetriever):
                          respelled=respelled if respelled != question else "", vector=tuple(vector),
                          on_topic=on_topic)
 
-    def _dense(self, question: str, snap: _Snapshot, k_dense: int,
-               only: Filter | None = None) -> tuple[list[int], dict[int, float], list[float]]:
-        """Sentences of the top chunks, in chunk order; chunks of uncommitted versions are ignored,
-        and so are sentences ``only`` drops (Chroma is then asked for more chunks)."""
+    def query_vectors(self, queries: Sequence[str]) -> list[list[float]]:
+        """The queries' embeddings, those not asked recently computed together in one batch
+        (the sides of a comparison, a question and its respelling, a regenerated answer)."""
+        if self._queries is None:
+            self._queries = _LRU(QUERY_CACHE)
+        missing = [q for q in dict.fromkeys(queries) if self._queries.get(q) is None]
+        for q, v in zip(missing, self.index.embeddings.embed_queries(missing) if missing else []):
+            self._queries.put(q, v)
+        found = {q: self._queries.get(q) for q in queries}
+        return [found[q] for q in queries]
+
+    def _dense(self, question: str, vector: list[float], snap: _Snapshot, k_dense: int,
+               only: Filter | None = None) -> tuple[list[int], dict[int, float]]:
+        """Sentences of the top chunks for the question's ``vector``, in chunk order; chunks of
+        uncommitted versions are ignored, and so are sentences ``only`` drops (Chroma is then
+        asked for more chunks)."""
         from index.store import search
 
-        vector = self.index.embeddings.embed_query(question)
         ranked: list[int] = []
         best: dict[int, float] = {}
         asked = k_dense * (FILTER_WIDEN if only else 2)
@@ -306,7 +343,7 @@ class HybridRetriever(BaseRetriever):
                     ranked.append(pos)
         if not has_chinese(question):
             ranked = self._rerank_by_sentence(vector, ranked, best, snap)
-        return ranked, best, vector
+        return ranked, best
 
     def _rerank_by_sentence(self, vector, ranked: list[int], best: dict[int, float], snap: _Snapshot) -> list[int]:
         """Order the sentences of the top chunks by their own similarity to the question.

@@ -179,3 +179,28 @@ def test_a_lone_surrogate_is_cleaned_before_any_library_sees_it(settings, index)
     assert clean_question("就业\ud800目标") == "就业目标"
     answer = answerer(settings, index).ask("2026年城镇新增就业\ud800目标是多少？", mode="extractive")
     assert "1.2万人" in answer.text  # the tiny report's target
+
+
+class _CountingEmbeddings:
+    """Wraps the fake embedder and records each batch of queries it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.batches = inner, []
+
+    def embed_queries(self, texts):
+        self.batches.append(list(texts))
+        return self.inner.embed_queries(texts)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_the_parts_of_a_comparison_are_embedded_in_one_batch_and_reused(settings, index):
+    a = answerer(settings, index)
+    counting = _CountingEmbeddings(index.embeddings)
+    index._embeddings = counting
+    a.ask("2025年城镇新增就业多少人？2026年目标是多少？")
+    assert len(counting.batches[0]) == 2  # both parts at once
+    seen = len(counting.batches)
+    a.ask("2025年城镇新增就业多少人？2026年目标是多少？")  # asked again (regenerate): nothing re-embedded
+    assert len(counting.batches) == seen

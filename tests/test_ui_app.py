@@ -81,20 +81,28 @@ def test_create_app_routes_llm_and_extractive_to_separate_queues(answerer, setti
     fns = _fns(demo)
     llm = [f for f in fns.values() if f.concurrency_id == "llm"]
     extractive = [f for f in fns.values() if f.concurrency_id == "extractive"]
-    assert {f.api_name for f in llm} == {"answer_llm", "ask_llm"}
+    assert {f.api_name for f in llm} == {"answer_llm", "ask_llm", "stream_llm"}
     assert all(f.concurrency_limit == 3 for f in llm), "as many generations at once as the model has slots"
     assert {f.api_name for f in extractive} == {"answer_extractive", "ask_extractive"}
     assert all(f.concurrency_limit == EXTRACTIVE_CONCURRENCY for f in extractive)
     assert fns["start_turn"].concurrency_limit is None, "showing the question never waits"
     assert fns["upload"].concurrency_id == "index" and fns["upload"].concurrency_limit == 1
     public = {name for name, f in fns.items() if f.api_visibility == "public"}
-    assert public == {"ask_llm", "ask_extractive"}, "UI internals are not a public API"
+    assert public == {"ask_llm", "stream_llm", "ask_extractive"}, "UI internals are not a public API"
 
 
 def test_create_app_without_llm_offers_only_extractive(answerer, settings):
     demo = create_app(answerer, settings)
     assert "ask_llm" not in _fns(demo)
     assert demo.report_qa.modes == ["extractive"]
+
+
+def test_the_stream_api_gives_the_text_as_it_forms_then_the_verified_answer(settings):
+    fake = ScriptedAnswerer([Event("status", "…"), Event("token", "2.8"), Event("token", "万人[1]"),
+                             Event("answer", answer=Answer(question="q", text="2.8万人[1]", mode="llm"))])
+    out = list(ChatUI(fake, settings).stream_json("q", "llm"))
+    assert out[:2] == [{"partial": "2.8"}, {"partial": "2.8万人[1]"}]
+    assert out[-1]["answer_marked"] == "2.8万人[1]" and len(out) == 3
 
 
 def test_empty_question_starts_nothing(ui):

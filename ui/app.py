@@ -17,6 +17,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -378,6 +379,17 @@ class ChatUI:
     def ask_json(self, question: str, mode: str) -> dict:
         return self.answerer.ask(question, mode=mode).to_json()
 
+    def stream_json(self, question: str, mode: str) -> Iterator[dict]:
+        """The answer as a reader sees it form: {"partial": the text so far} per token the model
+        writes, then the verified answer's JSON (which may differ: unsupported claims go)."""
+        text = ""
+        for event in self.answerer.stream(question, mode=mode):
+            if event.kind == "token":
+                text += event.text
+                yield {"partial": text}
+            elif event.kind == "answer":
+                yield event.answer.to_json()
+
 
 def _question_of(message: dict) -> str:
     import html
@@ -593,6 +605,12 @@ def create_app(answerer, settings: Settings) -> gr.Blocks:
                 return ui.ask_json(question, LLM)
 
             gr.api(ask_llm, api_name="ask_llm", concurrency_limit=settings.llm_slots, concurrency_id="llm")
+
+            def stream_llm(question: str) -> Iterator[dict]:
+                """As ask_llm, streamed: {"partial": text so far} as the model writes, then the answer."""
+                yield from ui.stream_json(question, LLM)
+
+            gr.api(stream_llm, api_name="stream_llm", concurrency_limit=settings.llm_slots, concurrency_id="llm")
 
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX)
     demo.report_qa = ui  # the handlers, for tests and scripts

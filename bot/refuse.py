@@ -30,7 +30,9 @@ def refusal_reason(retrieval: Retrieval, script: str, t: Thresholds = Thresholds
     - off topic: the question's words are not in the evidence and nothing is semantically close;
     - another time: every sentence on the topic speaks of a year the question does not ask about
       (asked about 2025, the report gives only the 2026 target; "到十五五期末" is 2030);
-    - no such quantity: "多少张床位" where no sentence states a number of 张.
+    - no such quantity: "多少张床位" where no sentence states a number of 张;
+    - only asked: the evidence repeats the question's own yes/no ask ("公投议题为是否支持出售
+      国有企业" for "公投是否支持出售国有企业？") and no sentence says more.
     """
     hits = retrieval.hits
     if not hits:
@@ -45,6 +47,8 @@ def refusal_reason(retrieval: Retrieval, script: str, t: Thresholds = Thresholds
     best_cov = max(h.coverage for h in hits[:3])
     if best_cov < t.min_coverage and retrieval.best_dense < t.strong_dense and sentence_sim < t.min_sentence_sim:
         return "off topic"
+    if only_asked(retrieval.question, [h.sentence.text for h in hits[:5]]):
+        return "only asked"
     if contradicts_time(retrieval, t.min_coverage):
         return "another time"
     focus = asked_focus(retrieval.question)
@@ -84,6 +88,20 @@ def asked_focus(question: str) -> str:
     return ""
 
 
+_YES_NO = re.compile(r"(?:是否|是不是|有没有|能否|会不会)(?P<core>[\u4e00-\u9fff]{4,})")
+
+
+def only_asked(question: str, evidence: list[str]) -> bool:
+    """The sentences that speak of a yes/no question's matter only repeat it as a question: it is
+    on the ballot, not decided ("议题为是否支持出售国有企业" for "是否支持出售国有企业？")."""
+    m = _YES_NO.search(normalize(question))
+    if not m:
+        return False
+    core = m.group("core")
+    about = [normalize(e) for e in evidence if core in normalize(e)]
+    return bool(about) and all(m.group(0)[: -len(core)] + core in e for e in about)
+
+
 def contradicts_time(retrieval: Retrieval, min_coverage: float = 0.5) -> bool:
     """The question names years and every sentence on its topic (else the best hit) speaks of
     another year: "2026年城镇新增就业目标" is not answered by "预计到2030年将新增11.5万个就业岗位"."""
@@ -92,7 +110,8 @@ def contradicts_time(retrieval: Retrieval, min_coverage: float = 0.5) -> bool:
         return False
     on_topic = [h for h in (retrieval.on_topic or retrieval.hits[:5]) if h.coverage >= min_coverage] \
         or list(retrieval.hits[:1])
-    return bool(on_topic) and all(h.sentence.year is not None and h.sentence.year not in years for h in on_topic)
+    # h.scope < 1: its year is not the asked one (for 今年/去年, neither by the calendar nor by its document)
+    return bool(on_topic) and all(h.sentence.year is not None and h.scope < 1.0 for h in on_topic)
 
 
 _EN_QUANTITY = re.compile(r"\bhow (?:many|much)\b|\btotal\b|\bnumber of\b|\bamount\b|\binvestment\b|\bbudget"

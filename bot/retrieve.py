@@ -35,6 +35,7 @@ _EN_STOP = {"the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "is", 
             "do", "does", "how", "many", "much", "what", "which", "who", "when", "where", "why", "by", "with",
             "it", "its", "this", "that", "be", "been", "has", "have", "had", "will", "at", "as", "from"}
 QUERY_CACHE = 256  # query embeddings kept (a few KB each)
+DOCUMENT_CACHE = 64  # normalized document texts kept (for the year 今年 means in each)
 FILTER_WIDEN = 8  # a filtered question asks Chroma for this many times k_dense chunks
 _YEARISH = re.compile(r"(?:19|20)\d{2}年?")
 
@@ -229,6 +230,7 @@ class HybridRetriever(BaseRetriever):
     _snapshot: _Snapshot | None = None
     _vectors: object = None       # index.sentvec.SentenceVectors, made on first use
     _queries: object = None       # query text -> vector, the most recent QUERY_CACHE of them
+    _documents: object = None     # (doc_id, version) -> normalized text, the most recent DOCUMENT_CACHE
 
     # --- LangChain interface -----------------------------------------------------------------
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
@@ -289,7 +291,7 @@ class HybridRetriever(BaseRetriever):
         hits = []
         for i, base in fused.items():
             s = snap.sentences[i]
-            factor = scope_factor(s, scope)
+            factor = scope_factor(s, scope, self._document_year(s.doc_id, snap) if scope.relative else None)
             cov = coverage(terms, snap.texts[i], snap.weight, snap.sound(i)) if not names else \
                 sum(i in found for found in spoken.values()) / len(names)
             hits.append(Hit(sentence=s, score=base * factor * (0.5 + cov), dense=dense_score.get(i, 0.0),
@@ -389,6 +391,24 @@ class HybridRetriever(BaseRetriever):
             self._vectors = SentenceVectors(s.data_dir / "sentence_vectors.sqlite", self.index.embeddings,
                                             model_key=f"{s.embed_model_path}|{s.embed_dtype}")
         return self._vectors
+
+    def _document_year(self, doc_id: str, snap: _Snapshot) -> int | None:
+        """The year 今年 means in a document (see ``corpus.period.document_year``)."""
+        from corpus.period import document_year
+
+        return document_year(self._document_text(doc_id, snap.versions.get(doc_id, "")).splitlines(), simplified=True)
+
+    def _document_text(self, doc_id: str, version: str) -> str:
+        if self._documents is None:
+            self._documents = _LRU(DOCUMENT_CACHE)
+        text = self._documents.get((doc_id, version))
+        if text is None:
+            try:
+                text = normalize(self.index.catalog.text(doc_id))
+            except KeyError:  # removed meanwhile
+                text = ""
+            self._documents.put((doc_id, version), text)
+        return text
 
     def sentence_similarity(self, retrieval: "Retrieval", depth: int = 20) -> dict[int, float]:
         """For the first ``depth`` hits (by position in ``retrieval.hits``): the cosine of the

@@ -96,7 +96,7 @@ def tag_periods(sentences: list[Sentence]) -> list[Sentence]:
     """Return new sentences with ``period`` and ``year`` set (see the module docstring)."""
     texts = [_t2s(s.text) for s in sentences]
     plan_year = _plan_year(texts)
-    doc_year = plan_year or _first_date_year(texts) or _most_named_year(texts)
+    doc_year = document_year(texts, simplified=True)
     planning = plan_year or doc_year
     cues = [_cue(t, s.heading, plan_year, doc_year) for t, s in zip(texts, sentences)]
     scopes: list[_Scope] = []
@@ -243,6 +243,13 @@ def _vote(text: str, heading: bool, plan_year: int | None) -> str | None:
     if planned == achieved:
         return None
     return PLANNED if planned > achieved else ACHIEVED
+
+
+def document_year(texts: list[str], simplified: bool = False) -> int | None:
+    """The year a document's 今年 means: its planning year, else its first full date's, else the
+    year it names most often ("2023-07-28 07:56，正文：…" -> 2023)."""
+    texts = texts if simplified else [_t2s(t) for t in texts]
+    return _plan_year(texts) or _first_date_year(texts) or _most_named_year(texts)
 
 
 def _plan_year(texts: list[str]) -> int | None:

@@ -58,7 +58,17 @@ def test_language_detection():
     ("2025年和2026年的城镇新增就业分别是多少？", {2025, 2026}, None),
 ])
 def test_question_scope(question, years, period):
-    assert question_scope(question, now_year=2026) == Scope(frozenset(years), period)
+    scope = question_scope(question, now_year=2026)
+    assert (scope.years, scope.period) == (frozenset(years), period)
+
+
+def test_this_year_is_also_read_against_the_documents_own_year():
+    scope = question_scope("今年上半年有多少台车辆享受了免费优惠？", now_year=2026)
+    assert scope.relative == {0} and scope.years == {2026}
+    article = sent("截至今年上半年，共有415万台车辆享受免费优惠", period=ACHIEVED, year=2023)
+    assert scope_factor(article, scope, doc_year=2023) == 1.0  # the 2023 article's 今年
+    assert scope_factor(article, scope, doc_year=2024) < 1.0
+    assert scope_factor(article, question_scope("2026年有多少台车辆？", now_year=2026), doc_year=2023) < 1.0
 
 
 def test_scope_factor_prefers_the_asked_year():

@@ -5,9 +5,9 @@ from dataclasses import replace
 
 from bot import refuse
 from bot.gather import clause_quote, expand_topic_lines, gather, outline, pick_figure, quoted, rare_terms
-from bot.lang import pinyin
+from bot.lang import HANS, pinyin
 from bot.retrieve import Retrieval, _Snapshot, BM25, respell
-from bot.scope import Scope, question_scope
+from bot.scope import Scope, question_scope, scope_factor
 from bot.types import Hit
 from bot.verify import grounded
 from corpus.types import ACHIEVED, PLANNED
@@ -61,7 +61,9 @@ def test_a_misspelled_place_is_respelled_by_its_sound():
 
 
 def _retrieval(question, hits, years=frozenset()):
-    return Retrieval(question, tuple(hits), Scope(years, None), ("规上", "工业"), 0.6, {}, on_topic=tuple(hits))
+    scope = Scope(years, None)  # as retrieval leaves them: each hit's time-scope factor applied
+    hits = tuple(replace(h, scope=scope_factor(h.sentence, scope)) for h in hits)
+    return Retrieval(question, hits, scope, ("规上", "工业"), 0.6, {}, on_topic=hits)
 
 
 def test_refused_when_every_sentence_on_the_topic_speaks_of_another_year():
@@ -93,3 +95,11 @@ def test_a_topic_line_stands_for_the_facts_under_it():
     position = {(s.doc_id, s.idx): i for i, s in enumerate(sentences)}
     items = expand_topic_lines([Hit(sentence=sentences[0], score=1.0)], sentences, position)
     assert [h.sentence.idx for h in items] == [1, 2]
+
+
+def test_a_yes_no_question_the_documents_only_repeat_is_not_answered():
+    ballot = "此次公投另外两个议题为是否支持出售国有企业以及是否支持延长退休年龄。"
+    assert refuse.only_asked("波兰全民公投是否支持出售国有企业？", [ballot])
+    assert not refuse.only_asked("波兰全民公投是否支持出售国有企业？", [ballot, "多数选民支持出售国有企业。"])
+    assert not refuse.only_asked("公投有哪些议题？", [ballot])  # not a yes/no ask
+

@@ -65,9 +65,10 @@ def should_refuse(retrieval: Retrieval, script: str, t: Thresholds = Thresholds(
     return bool(refusal_reason(retrieval, script, t))
 
 
-# What a question asks about: "财政收入是多少" asks about 财政收入, "哪个交易所" about 交易所. The
-# evidence must name it, or a sentence must be very close in meaning.
-_FOCUS_AFTER = re.compile(r"(?:哪个|哪家|哪所|哪座|哪条|哪位|哪一个|哪一家|什么)(?P<noun>[\u4e00-\u9fff]{2,4})")
+# What a question asks about: "财政收入是多少" asks about 财政收入, "哪个交易所" about 交易所,
+# "几个完整社区" about 完整社区. The evidence must name it, or a sentence must be very close in meaning.
+_FOCUS_AFTER = re.compile(r"(?:哪个|哪家|哪所|哪座|哪条|哪位|哪一个|哪一家|什么"
+                          r"|(?:几|多少)(?:个|项|处|所|家|条|座|名|台|批|类|种))(?P<noun>[\u4e00-\u9fff]{2,4})")
 _FOCUS_BEFORE = re.compile(r"(?P<before>[^，,。；;？?]{2,20}?)(?:是多少|有多少|为多少|是什么|达到多少|是哪)")
 _GENERIC_FOCUS = {"名字", "名称", "东西", "事情", "时候", "时间", "地方", "样子", "内容", "方面", "工作", "情况", "目标",
                   "数量", "规模", "水平", "具体", "意思", "原因", "作用", "措施", "举措", "安排", "项目", "计划", "要求"}

@@ -80,6 +80,9 @@ def test_the_thing_asked_about_must_be_named():
     assert refuse.asked_focus("泰凯英在哪个交易所上市？") == "交易所"
     assert refuse.asked_focus("崂山区2025年的财政收入是多少？") == "财政收入"
     assert refuse.asked_focus("去年那家公司叫什么名字？") == ""
+    assert refuse.asked_focus("2025年有几个完整社区完成建设？") == "完整"  # a count of something named
+    assert refuse.asked_focus("2026年新增多少个学位？") == "学位"
+    assert refuse.asked_focus("计划新开工多少个项目？") == ""  # 项目 names nothing in particular
 
 
 def test_claims_must_find_their_year_and_names_in_what_they_cite():

@@ -35,7 +35,7 @@ _EN_STOP = {"the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "is", 
             "do", "does", "how", "many", "much", "what", "which", "who", "when", "where", "why", "by", "with",
             "it", "its", "this", "that", "be", "been", "has", "have", "had", "will", "at", "as", "from"}
 QUERY_CACHE = 256  # query embeddings kept (a few KB each)
-DOCUMENT_CACHE = 64  # normalized document texts kept (for the year 今年 means in each)
+DOCUMENT_CACHE = 4096  # documents whose year (what 今年 means there) is kept
 FILTER_WIDEN = 8  # a filtered question asks Chroma for this many times k_dense chunks
 _YEARISH = re.compile(r"(?:19|20)\d{2}年?")
 
@@ -230,7 +230,7 @@ class HybridRetriever(BaseRetriever):
     _snapshot: _Snapshot | None = None
     _vectors: object = None       # index.sentvec.SentenceVectors, made on first use
     _queries: object = None       # query text -> vector, the most recent QUERY_CACHE of them
-    _documents: object = None     # (doc_id, version) -> normalized text, the most recent DOCUMENT_CACHE
+    _years: object = None         # (doc_id, version) -> the year 今年 means there (0: none), DOCUMENT_CACHE of them
 
     # --- LangChain interface -----------------------------------------------------------------
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
@@ -393,22 +393,20 @@ class HybridRetriever(BaseRetriever):
         return self._vectors
 
     def _document_year(self, doc_id: str, snap: _Snapshot) -> int | None:
-        """The year 今年 means in a document (see ``corpus.period.document_year``)."""
+        """The year 今年 means in a document (``corpus.period.document_year``), kept per version."""
         from corpus.period import document_year
 
-        return document_year(self._document_text(doc_id, snap.versions.get(doc_id, "")).splitlines(), simplified=True)
-
-    def _document_text(self, doc_id: str, version: str) -> str:
-        if self._documents is None:
-            self._documents = _LRU(DOCUMENT_CACHE)
-        text = self._documents.get((doc_id, version))
-        if text is None:
+        if self._years is None:
+            self._years = _LRU(DOCUMENT_CACHE)
+        key = (doc_id, snap.versions.get(doc_id, ""))
+        year = self._years.get(key)
+        if year is None:
             try:
-                text = normalize(self.index.catalog.text(doc_id))
+                year = document_year(normalize(self.index.catalog.text(doc_id)).splitlines(), simplified=True) or 0
             except KeyError:  # removed meanwhile
-                text = ""
-            self._documents.put((doc_id, version), text)
-        return text
+                year = 0
+            self._years.put(key, year)
+        return year or None
 
     def sentence_similarity(self, retrieval: "Retrieval", depth: int = 20) -> dict[int, float]:
         """For the first ``depth`` hits (by position in ``retrieval.hits``): the cosine of the

@@ -204,3 +204,15 @@ def test_the_parts_of_a_comparison_are_embedded_in_one_batch_and_reused(settings
     seen = len(counting.batches)
     a.ask("2025年城镇新增就业多少人？2026年目标是多少？")  # asked again (regenerate): nothing re-embedded
     assert len(counting.batches) == seen
+
+
+def test_this_year_in_a_question_about_a_dated_article_is_the_articles_year(settings, fake_embeddings, tmp_path):
+    news = tmp_path / "bridge.txt"
+    news.write_text("2023-07-28 07:56，正文：鄂黄长江大桥免费通行一周年。\n"
+                    "据大桥公司统计，今年上半年共有415万台车辆享受免费优惠。\n", encoding="utf-8")
+    idx = Index(settings, embeddings=fake_embeddings)
+    idx.build([news])
+    a = answerer(settings, idx)  # now_year 2026: by the calendar, 今年 would be 2026
+    answer = a.ask("今年上半年有多少台车辆享受了鄂黄长江大桥的免费优惠？")
+    assert not answer.refused and "415万台" in answer.text
+    assert a.ask("2026年上半年有多少台车辆享受了鄂黄长江大桥的免费优惠？").refused  # a year named is that year

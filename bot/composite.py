@@ -81,7 +81,7 @@ def answer_parts(plan: Plan, retrieve: Retrieve, snapshot, script: str,
         best_sim = max(sims.values(), default=0.0)
         reason = refusal_reason(r, script, thresholds, unit=part.unit, sentence_sim=best_sim)
         if plan.outline:
-            items = outline(sentences, plan.outline, part.question)
+            items = outline(sentences, plan.outline, part.question, find=snapshot.containing)
             if items:
                 hits = tuple(Hit(sentence=s, score=1.0, title=_title(r, s)) for s in items)
                 results.append(PartResult(part, r, "", hits))

@@ -123,14 +123,18 @@ def clause_quote(sentence: str, terms: Sequence[str], must: Sequence[str] = ()) 
     return ("，".join(keep) if keep else sentence).rstrip("。；;，, ")
 
 
-def outline(sentences: Sequence[Sentence], count: int, question: str) -> list[Sentence]:
+def outline(sentences: Sequence[Sentence], count: int, question: str,
+            find: Callable[[str], Sequence[int]] | None = None) -> list[Sentence]:
     """The items a report announces: after "将重点做好七个方面工作", the opening lines of the next
-    seven paragraphs. [] when no sentence announces that many items on the question's subject."""
+    seven paragraphs. [] when no sentence announces that many items on the question's subject.
+    ``find`` gives the positions of the sentences that contain a word (the retriever's postings),
+    so that only those are read; without it every sentence is."""
     cn = "零一二三四五六七八九十"
     names = {str(count)} | ({cn[count]} if count <= 10 else set())
     subject = re.search(r"(?:个|大|项)(方面|重点|领域|任务)", normalize(question))
     noun = subject.group(1) if subject else "方面"
-    for pos, s in enumerate(sentences):
+    for pos in (find(noun) if find else range(len(sentences))):
+        s = sentences[pos]
         text = normalize(s.text)
         if not any(f"{n}个{noun}" in text or f"{n}大{noun}" in text or f"{n}项{noun}" in text for n in names):
             continue

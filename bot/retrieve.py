@@ -3,12 +3,13 @@ then narrowed to the sentences that answer. Exposed as a LangChain BaseRetriever
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
 import threading
 import time
-from collections import Counter, OrderedDict, defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,10 +19,13 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+import numpy as np
+
 from bot.lang import has_chinese, normalize, pinyin, syllable, tokens
 from bot.scope import Scope, question_scope, scope_factor
 from bot.types import Filter, Hit
 from corpus.types import Sentence
+from index.lexical import LexicalIndex, open_index
 
 # Words that shape a question but carry no topic: they must not count against coverage.
 _QUESTION_WORDS = (
@@ -38,6 +42,8 @@ QUERY_CACHE = 256  # query embeddings kept (a few KB each)
 DOCUMENT_CACHE = 4096  # documents whose year (what 今年 means there) is kept
 FILTER_WIDEN = 8  # a filtered question asks Chroma for this many times k_dense chunks
 _YEARISH = re.compile(r"(?:19|20)\d{2}年?")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # each one a unit of bot.lang.tokens
+TOKENIZER = "lang.tokens/1"  # names the tokens the persisted lexical index holds: change with them
 
 
 class _LRU:
@@ -68,33 +74,6 @@ def rrf(rankings: Sequence[Sequence[Hashable]], k: int = 60) -> dict[Hashable, f
         for rank, key in enumerate(ranking, 1):
             fused[key] += 1.0 / (k + rank)
     return dict(fused)
-
-
-class BM25:
-    """Okapi BM25 over pre-tokenized texts (a small inverted index; pure Python, fast enough here)."""
-
-    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.n = len(docs)
-        self.lengths = [len(d) for d in docs]
-        self.avg = (sum(self.lengths) / self.n) if self.n else 0.0
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for i, doc in enumerate(docs):
-            for term, tf in Counter(doc).items():
-                self.postings[term].append((i, tf))
-
-    def idf(self, term: str) -> float:
-        df = len(self.postings.get(term, ()))
-        return math.log((self.n - df + 0.5) / (df + 0.5) + 1.0)
-
-    def scores(self, query: Sequence[str]) -> dict[int, float]:
-        out: dict[int, float] = defaultdict(float)
-        for term in set(query):
-            idf = self.idf(term)
-            for i, tf in self.postings.get(term, ()):
-                norm = tf + self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg)
-                out[i] += idf * tf * (self.k1 + 1) / norm
-        return dict(out)
 
 
 def content_terms(question: str) -> list[str]:
@@ -142,30 +121,52 @@ def coverage(terms: Sequence[str], text: str, weight, sound: str = "") -> float:
 
 @dataclass
 class _Snapshot:
-    """The committed sentences of the index, tokenized, with their BM25 index."""
+    """The committed sentences of the index with their lexical index (BM25, postings, matching
+    texts). Whatever a question needs of the whole corpus is found through the postings, not by
+    reading every sentence, and cached here."""
 
     key: tuple
     sentences: list[Sentence]
-    texts: list[str]              # normalized sentence texts, for term matching
-    bm25: BM25
+    lexical: LexicalIndex
     position: dict[tuple[str, int], int]
     titles: dict[str, str]
     versions: dict[str, str]
     vectors: dict[int, list[float]] = field(default_factory=dict)  # sentence vectors, filled on demand
     weights: dict[str, float] = field(default_factory=dict)        # term -> IDF, filled on demand
     sounds: dict[int, str] = field(default_factory=dict)           # sentence pinyin, filled on demand
-    _all_sound: tuple[str, str] | None = None                      # corpus text and its syllables
-    _joined: list[str] | None = None                               # sentence pinyin without spaces
+    _by_sound: dict[str, list[str]] | None = None                  # "zhang cun" -> corpus bigrams 张村, 章村
+    _chars_by_syllable: dict[str, list[str]] | None = None         # "zhang" -> corpus characters 张, 章
+
+    @property
+    def texts(self) -> list[str]:
+        """Normalized sentence texts, for term matching."""
+        return self.lexical.texts
 
     def weight(self, term: str) -> float:
         """IDF of a term over sentences (substring match); a term found nowhere weighs most."""
         if term not in self.weights:
-            df = sum(term in t for t in self.texts)
-            self.weights[term] = math.log((len(self.texts) + 1) / (df + 0.5))
+            self.weights[term] = math.log((len(self.texts) + 1) / (len(self.containing(term)) + 0.5))
         return self.weights[term]
 
     def occurs(self, term: str) -> bool:
         return self.weight(term) < math.log((len(self.texts) + 1) / 0.5)
+
+    def containing(self, term: str) -> list[int]:
+        """Positions of the sentences whose normalized text contains ``term``, in order.
+
+        A run of Chinese characters is looked up in the postings of its characters and bigrams
+        (every sentence that contains it has them all), then checked; anything else (numbers,
+        latin letters: "19" is inside the token "3.19") is searched for in every text.
+        """
+        if not term:
+            return list(range(len(self.texts)))
+        texts = self.texts
+        if _HAN.fullmatch(term):
+            grams = [term] if len(term) == 1 else [term[i:i + 2] for i in range(len(term) - 1)]
+            candidates = self.lexical.having_all(grams).tolist()
+        else:
+            candidates = range(len(texts))
+        return [i for i in candidates if term in texts[i]]
 
     def sound(self, i: int) -> str:
         if i not in self.sounds:
@@ -174,30 +175,87 @@ class _Snapshot:
 
     def spoken(self, word: str) -> list[int]:
         """Sentences that say a romanized name: "Hefei" is 合肥 (he fei), "Jinjialing" 金家岭.
-        The name must start and end on syllable boundaries."""
+        The name must start and end on syllable boundaries.
+
+        Only candidate sentences are read in pinyin: those with a spelling of some reading of
+        the name (its characters' bigrams), or, for a one-syllable reading, with one of its
+        characters. (A name split by a number or a latin word, 合2肥, is no longer "hefei".)
+        """
         word = word.lower()
-        if self._joined is None:
-            self._joined = [self.sound(i).replace(" ", "") for i in range(len(self.texts))]
-        found = []
-        for i, joined in enumerate(self._joined):
-            if word in joined and f" {word}" in _spaced_runs(self.sound(i), word):
-                found.append(i)
-        return found
+        found: set[int] = set()
+        for reading in self._readings(word):
+            if len(reading) == 1:
+                postings = [self.lexical.postings(c) for c in self._sounds()[1].get(reading[0], [])]
+            else:
+                postings = [self.lexical.having_all([s[i:i + 2] for i in range(len(s) - 1)])
+                            for s in self._spellings(reading)]
+            candidates = np.unique(np.concatenate(postings)) if postings else []
+            for i in (int(i) for i in candidates):
+                if i not in found and f" {word}" in _spaced_runs(self.sound(i), word):
+                    found.add(i)
+        return sorted(found)
+
+    def _sounds(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """The corpus's Chinese bigrams by sound ("zhang cun" -> 张村, 章村) and its characters by
+        syllable ("zhang" -> 张, 章), from the lexical index's vocabulary; made on first use."""
+        if self._by_sound is None:
+            chars = {t: syllable(t) for t in self.lexical.vocabulary() if len(t) == 1}
+            chars = {c: syl for c, syl in chars.items() if syl}
+            pairs: dict[str, list[str]] = defaultdict(list)
+            for t in self.lexical.vocabulary():
+                if len(t) == 2 and t[0] in chars and t[1] in chars:
+                    pairs[f"{chars[t[0]]} {chars[t[1]]}"].append(t)
+            by_syllable: dict[str, list[str]] = defaultdict(list)
+            for c, syl in chars.items():
+                by_syllable[syl].append(c)
+            self._by_sound, self._chars_by_syllable = dict(pairs), dict(by_syllable)
+        return self._by_sound, self._chars_by_syllable or {}
+
+    def _spellings(self, syllables: Sequence[str], limit: int = 5000) -> list[str]:
+        """Strings of the corpus's characters that read ``syllables``, each of whose adjacent
+        pairs is a bigram of the corpus: ("zhang", "cun", "he") -> 张村河, 章村河..."""
+        pairs = self._sounds()[0]
+        spellings = [""]
+        for k in range(len(syllables) - 1):
+            found = pairs.get(f"{syllables[k]} {syllables[k + 1]}", [])
+            spellings = [s + p[1] if s else p for s in spellings for p in found if not s or s[-1] == p[0]]
+            if not spellings or len(spellings) > limit:
+                return []
+        return spellings
+
+    def _readings(self, word: str) -> list[tuple[str, ...]]:
+        """Every way to read ``word`` as syllables of the corpus's characters: "xian" is xian or xi an."""
+        known = self._sounds()[1]
+        out: list[tuple[str, ...]] = []
+
+        def walk(rest: str, got: tuple[str, ...]) -> None:
+            if not rest:
+                out.append(got)
+                return
+            for n in range(1, min(6, len(rest)) + 1):
+                if rest[:n] in known and len(out) < 64:
+                    walk(rest[n:], got + (rest[:n],))
+
+        walk(word, ())
+        return out
 
     def homophone(self, term: str) -> str:
         """The corpus's own spelling of a term that occurs nowhere as typed but sounds like
-        something that does: "章村河" -> "张村河". "" when there is none."""
+        something that does: "章村河" -> "张村河"; the first in the corpus when several do.
+        "" when there is none."""
         if len(term) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", term):
             return ""
-        if self._all_sound is None:  # the whole corpus as syllables, one per character
-            chars = "\n".join(self.texts)
-            self._all_sound = (chars, " " + " ".join(syllable(ch) or "|" for ch in chars) + " ")
-        chars, sound = self._all_sound
-        at = sound.find(" " + pinyin(term))
-        if at < 0:
+        syllables = pinyin(term).split()
+        if len(syllables) != len(term):
             return ""
-        first = sound.count(" ", 0, at)  # syllables (= characters) before the match
-        return chars[first: first + len(term)]
+        best, best_at = "", (len(self.texts), 0)
+        for s in self._spellings(syllables):
+            where = self.containing(s)
+            if where:
+                at = (where[0], self.texts[where[0]].find(s))
+                if at < best_at:
+                    best, best_at = s, at
+        return best
 
 
 @dataclass(frozen=True)
@@ -228,6 +286,7 @@ class HybridRetriever(BaseRetriever):
     rrf_k: int = 20
     now_year: int = 0             # 0: this calendar year
     _snapshot: _Snapshot | None = None
+    _seen: tuple = ()             # the catalog's changes() when the snapshot was last checked
     _vectors: object = None       # index.sentvec.SentenceVectors, made on first use
     _queries: object = None       # query text -> vector, the most recent QUERY_CACHE of them
     _years: object = None         # (doc_id, version) -> the year 今年 means there (0: none), DOCUMENT_CACHE of them
@@ -238,17 +297,26 @@ class HybridRetriever(BaseRetriever):
 
     # --- ours -------------------------------------------------------------------------------------
     def snapshot(self) -> _Snapshot:
-        """Sentences of committed documents; rebuilt only when the catalog changed."""
+        """Sentences of committed documents and their lexical index; rebuilt only when the
+        catalog changed. The lexical index persists in the data dir under the catalog state, so
+        a new process loads it rather than tokenizing every sentence again."""
         catalog = self.index.catalog
-        docs = catalog.documents()
-        key = tuple((d.doc_id, d.version) for d in docs)
+        seen = catalog.changes()  # nothing committed since the last check: no need to read the versions
+        if self._snapshot is not None and seen == self._seen:
+            return self._snapshot
+        key = tuple(sorted(catalog.versions().items()))
         if self._snapshot is None or self._snapshot.key != key:
+            docs = catalog.documents()
+            key = tuple(sorted((d.doc_id, d.version) for d in docs))  # what is read below
             sentences = [s for s in catalog.sentences() if not s.heading]
-            toks = [tokens(s.text) for s in sentences]
+            lexical = open_index(
+                self.index.settings.data_dir / "lexical", json.dumps([TOKENIZER, len(sentences), key]),
+                lambda: ([normalize(s.text) for s in sentences], [s.text for s in sentences]), tokens)
             self._snapshot = _Snapshot(
-                key=key, sentences=sentences, texts=[normalize(s.text) for s in sentences], bm25=BM25(toks),
+                key=key, sentences=sentences, lexical=lexical,
                 position={(s.doc_id, s.idx): i for i, s in enumerate(sentences)},
                 titles={d.doc_id: d.title for d in docs}, versions={d.doc_id: d.version for d in docs})
+        self._seen = seen
         return self._snapshot
 
     def retrieve(self, question: str, k: int | None = None, k_dense: int | None = None,
@@ -269,7 +337,7 @@ class HybridRetriever(BaseRetriever):
         respelled = respell(question, terms, snap)
         rankings: list[list[int]] = []
         dense_score: dict[int, float] = {}
-        lexical: dict[int, float] = {}
+        lexical: np.ndarray | None = None
         vector: list[float] = []
         keep = (lambda i: only.passes(snap.sentences[i])) if only else (lambda i: True)
         queries = list(dict.fromkeys([question, respelled]))
@@ -279,9 +347,9 @@ class HybridRetriever(BaseRetriever):
             vector = vector or v
             for i, v in scores.items():
                 dense_score[i] = max(v, dense_score.get(i, 0.0))
-            found = {i: v for i, v in snap.bm25.scores(tokens(query)).items() if keep(i)}
-            lexical = lexical or found
-            rankings += [ranked, sorted(found, key=found.get, reverse=True)[: self.k_lexical]]
+            bm25 = snap.lexical.score_array(tokens(query))
+            lexical = bm25 if lexical is None or not lexical.any() else lexical
+            rankings += [ranked, snap.lexical.top(bm25, self.k_lexical, keep if only else None)]
         names = romanized_names(question) if not has_chinese(question) else []
         spoken = {n: [i for i in snap.spoken(n) if keep(i)] for n in names}
         rankings += [found for found in spoken.values() if found]
@@ -295,7 +363,7 @@ class HybridRetriever(BaseRetriever):
             cov = coverage(terms, snap.texts[i], snap.weight, snap.sound(i)) if not names else \
                 sum(i in found for found in spoken.values()) / len(names)
             hits.append(Hit(sentence=s, score=base * factor * (0.5 + cov), dense=dense_score.get(i, 0.0),
-                            lexical=lexical.get(i, 0.0), coverage=cov, scope=factor,
+                            lexical=float(lexical[i]), coverage=cov, scope=factor,
                             title=snap.titles.get(s.doc_id, "")))
         hits.sort(key=lambda h: h.score, reverse=True)
         # Whatever the time scope did to the ranking, the sentences that name the topic best
@@ -367,7 +435,7 @@ class HybridRetriever(BaseRetriever):
         year = hit.sentence.year
         if pos is None or not year:
             return None
-        for s in reversed(snap.sentences[:pos]):
+        for s in (snap.sentences[j] for j in range(pos - 1, -1, -1)):  # no copy of the list before pos
             if s.doc_id != hit.sentence.doc_id:
                 break
             if f"{year}年" in s.text:

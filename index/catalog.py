@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, version TEXT NOT NULL, content_hash TEXT NOT NULL, title TEXT NOT NULL,
     source TEXT NOT NULL, format TEXT NOT NULL, encoding TEXT NOT NULL, text TEXT NOT NULL,
     n_sentences INTEGER NOT NULL, n_chunks INTEGER NOT NULL, added_at REAL NOT NULL, updated_at REAL NOT NULL);
+-- versions() reads this alone, not the rows with their texts (readers call it for every question)
+CREATE INDEX IF NOT EXISTS documents_versions ON documents(doc_id, version);
 CREATE TABLE IF NOT EXISTS sentences (
     doc_id TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     raw_start INTEGER NOT NULL, raw_end INTEGER NOT NULL, section TEXT NOT NULL, period TEXT NOT NULL,
@@ -75,6 +77,12 @@ class Catalog:
 
     def document(self, doc_id: str) -> DocInfo | None:
         return next((d for d in self.documents() if d.doc_id == doc_id), None)
+
+    def changes(self) -> tuple[int, int]:
+        """Differs from its last value whenever this or another connection has committed since:
+        a reader checks it before reading ``versions()`` again (cheap at any size)."""
+        with self._lock:
+            return self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes
 
     def versions(self) -> dict[str, str]:
         """doc_id -> committed version."""

@@ -5,11 +5,12 @@ import pytest
 
 from bot import compose, refuse, verify
 from bot.condense import condense
-from bot.lang import EN, HANS, HANT, detect, tokens
-from bot.retrieve import BM25, Retrieval, content_terms, coverage, rrf
+from bot.lang import EN, HANS, HANT, detect, normalize, tokens
+from bot.retrieve import Retrieval, content_terms, coverage, rrf
 from bot.scope import Scope, question_scope, scope_factor
 from bot.types import Answer, Citation, Hit
 from corpus.types import ACHIEVED, PLANNED, UNKNOWN, Sentence
+from index.lexical import LexicalIndex
 
 
 def sent(text, idx=0, period=UNKNOWN, year=None, doc="d.txt"):
@@ -31,7 +32,7 @@ def test_rrf_rewards_agreement_and_keeps_singletons():
 
 def test_bm25_finds_chinese_by_bigrams_where_whitespace_finds_nothing():
     docs = ["全年實現城鎮新增就業3.19萬人", "推動嶗山茶品牌價值突破21億元", "新增學位4140個"]
-    bm25 = BM25([tokens(d) for d in docs])
+    bm25 = LexicalIndex.build([normalize(d) for d in docs], tokens, docs)
     scores = bm25.scores(tokens("崂山区新增就业多少人"))  # Simplified question, Traditional text
     assert max(scores, key=scores.get) == 0
     assert bm25.scores(tokens("天气晴朗")) == {}

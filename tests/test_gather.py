@@ -5,12 +5,13 @@ from dataclasses import replace
 
 from bot import refuse
 from bot.gather import clause_quote, expand_topic_lines, gather, outline, pick_figure, quoted, rare_terms
-from bot.lang import HANS, pinyin
-from bot.retrieve import Retrieval, _Snapshot, BM25, respell
+from bot.lang import HANS, pinyin, tokens
+from bot.retrieve import Retrieval, _Snapshot, respell
 from bot.scope import Scope, question_scope, scope_factor
 from bot.types import Hit
 from bot.verify import grounded
 from corpus.types import ACHIEVED, PLANNED
+from index.lexical import LexicalIndex
 from tests.test_answer import hit, sent
 
 
@@ -54,8 +55,9 @@ def test_the_figure_whose_own_words_match_is_picked():
 
 
 def test_a_misspelled_place_is_respelled_by_its_sound():
-    snap = _Snapshot(key=(), sentences=[], texts=["推动张村河创建省级美丽河湖", "实际"], bm25=BM25([]), position={},
-                     titles={}, versions={})
+    texts = ["推动张村河创建省级美丽河湖", "实际"]
+    snap = _Snapshot(key=(), sentences=[], lexical=LexicalIndex.build(texts, tokens), position={}, titles={},
+                     versions={})
     assert respell("章村河北岸在建什么", ["章村河", "北岸"], snap) == "张村河北岸在建什么"
     assert pinyin("章村河") == pinyin("张村河")
 

@@ -19,15 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.bench_scale import corpus_files
 from bench.common import EXTERNAL, ROOT, SHARED, peak_rss_mb, percentile, table
-
-
-def corpus_files(n: int) -> list[Path]:
-    """The seed report, then the 297 external articles, then the scale folder: the first ``n``."""
-    files = [ROOT / "corpus" / "documents" / "laoshan-2026-npc-report.txt"]
-    for folder in ("docs", "distractors", "scale"):
-        files += sorted((EXTERNAL / folder).glob("*.txt"))
-    return files[:n]
 
 
 def build_catalog(data_dir: Path, n: int) -> None:

@@ -49,10 +49,14 @@ def measure(data_dir: Path, answers: Path | None = None) -> dict:
     """In this process: start-up to a ready snapshot, then every question, extractive, no dense."""
     from bot.chain import Answerer
     from bot.retrieve import HybridRetriever
+    from index.build import Index
     from index.settings import Settings
 
-    HybridRetriever._dense = lambda self, q, snap, k, only=None: ([], {}, [])
+    # No model: no query vectors, no dense hits, no sentence similarities.
+    HybridRetriever.query_vectors = lambda self, queries: [[] for _ in queries]
+    HybridRetriever._dense = lambda self, q, v, snap, k, only=None: ([], {})
     HybridRetriever.sentence_similarity = lambda self, r, depth=20: {}
+    Index.embeddings = property(lambda self: (_ for _ in ()).throw(RuntimeError("no model in this benchmark")))
     t0 = time.perf_counter()
     answerer = Answerer(Settings.from_env(data_dir=data_dir, llm="none"))
     snap = answerer.retriever.snapshot()

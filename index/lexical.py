@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -141,8 +142,8 @@ def open_index(folder: Path, key: str, sentences: Callable[[], tuple[Sequence[st
             os.replace(tmp, target)  # atomic: a concurrent reader sees all of it or none
         except OSError:  # another process saved the same key first
             shutil.rmtree(tmp, ignore_errors=True)
-        for old in folder.iterdir():
-            if old.name != name and not old.name.startswith("."):
+        for old in folder.iterdir():  # other states; a build in progress (.name-…) unless a killed one's
+            if old.name != name and (not old.name.startswith(".") or time.time() - old.stat().st_mtime > 3600):
                 shutil.rmtree(old, ignore_errors=True)
     except OSError:
         pass

@@ -108,8 +108,7 @@ class LexicalIndex:
     def having_all(self, tokens: Sequence[str]) -> np.ndarray:
         """Positions of the sentences that have every one of ``tokens``."""
         found: np.ndarray | None = None
-        for t in sorted(set(tokens), key=lambda t: len(self.postings(t))):
-            p = self.postings(t)
+        for p in sorted((self.postings(t) for t in set(tokens)), key=len):  # rarest first
             found = p if found is None else np.intersect1d(found, p, assume_unique=True)
             if not len(found):
                 break

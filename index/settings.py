@@ -11,6 +11,8 @@ EMBED_DIRNAME = "embeddinggemma-300m"
 LLM_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 LLM_CHOICES = ("local", "openai", "none")
 DRAFT_CHOICES = ("ngram", "none")
+EMBED_BACKENDS = ("onnx", "torch")
+EMBED_DTYPES = ("float32", "bfloat16")
 
 
 def _default_model_dir() -> Path:
@@ -25,7 +27,8 @@ class Settings:
     model_dir: Path = field(default_factory=_default_model_dir, metadata={"help": "where `make models` puts the models"})
     corpus_dir: Path = field(default=REPO_ROOT / "corpus" / "documents", metadata={"help": "documents `index build` reads by default"})
     embed_model: str = field(default="", metadata={"help": "sentence-transformers name or path; default: MODEL_DIR/embeddinggemma-300m"})
-    embed_dtype: str = field(default="float32", metadata={"help": "float32 or bfloat16 (bfloat16 only pays on CPUs with bf16 instructions)"})
+    embed_backend: str = field(default="onnx", metadata={"help": "onnx (ONNX Runtime, an export of the weights cached by their sha256) or torch (sentence-transformers on PyTorch)"})
+    embed_dtype: str = field(default="float32", metadata={"help": "torch backend: float32 or bfloat16 (bfloat16 only pays on CPUs with bf16 instructions); onnx runs float32"})
     embed_batch: int = field(default=16, metadata={"help": "chunks per embedding batch"})
     chunk_chars: int = field(default=80, metadata={"help": "most characters per chunk (whole sentences; a longer sentence stands alone)"})
     max_file_mb: float = field(default=20.0, metadata={"help": "largest file accepted for indexing, in MB"})
@@ -56,8 +59,10 @@ class Settings:
             raise ValueError(f"unknown llm {self.llm!r}; expected one of: {', '.join(LLM_CHOICES)}")
         if self.llm_draft not in DRAFT_CHOICES:
             raise ValueError(f"unknown llm_draft {self.llm_draft!r}; expected one of: {', '.join(DRAFT_CHOICES)}")
-        if self.embed_dtype not in ("bfloat16", "float32"):
-            raise ValueError(f"unknown embed_dtype {self.embed_dtype!r}; expected one of: bfloat16, float32")
+        if self.embed_backend not in EMBED_BACKENDS:
+            raise ValueError(f"unknown embed_backend {self.embed_backend!r}; expected one of: {', '.join(EMBED_BACKENDS)}")
+        if self.embed_dtype not in EMBED_DTYPES:
+            raise ValueError(f"unknown embed_dtype {self.embed_dtype!r}; expected one of: {', '.join(EMBED_DTYPES)}")
         for name in ("chunk_chars", "embed_batch", "llm_threads", "llm_ctx", "llm_max_tokens", "llm_context",
                      "max_question_chars", "max_unpacked_mb", "max_unpack_ratio", "max_doc_sentences",
                      "login_attempts", "llm_slots"):

@@ -263,18 +263,47 @@ def export_onnx(model_dir: Path, out: Path) -> None:
     st.tokenizer.save_pretrained(str(out / "tokenizer"))
     _write_atomic(out / "pipeline.json", json.dumps(
         {"prompts": st.prompts, "max_seq_length": st.max_seq_length}, ensure_ascii=False, indent=1))
+    verify_export(out, st)
+
+
+# Texts the export is checked on: both prompts, short and long (past the 512-token sliding window).
+VERIFY_TEXTS = ["2025年,嶗山區新增就業3.19萬人。", "短", "How many jobs does Laoshan plan to add?",
+                "崂山区推进重点项目建设，" * 80]
+MIN_COSINE = 0.999
+
+
+def verify_export(folder: Path, st) -> None:
+    """Compare the exported graph with sentence-transformers float32; refuse an export that differs."""
+    import numpy as np
+
+    encoder = OnnxEncoder.from_folder(folder)
+    for prompt_name in ("query", "document"):
+        ref = st.encode(VERIFY_TEXTS, prompt_name=prompt_name, normalize_embeddings=True, convert_to_numpy=True)
+        got = encoder.encode(VERIFY_TEXTS, prompt_name)
+        cos = (np.asarray(ref, dtype="float64") * np.asarray(got, dtype="float64")).sum(1)
+        if cos.min() < MIN_COSINE:
+            raise EmbedderUnavailable(f"the ONNX export differs from the model (cosine {cos.min():.5f} < {MIN_COSINE} "
+                                      f"on {prompt_name} texts); use REPORTQA_EMBED_BACKEND=torch")
 
 
 class OnnxEncoder:
     """The cached ONNX export of the model on ONNX Runtime's CPU provider, float32."""
 
     def __init__(self, owner: SentenceEmbeddings) -> None:
+        self._open(ensure_onnx_export(Path(owner.model_name), log=_stderr))
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> "OnnxEncoder":
+        encoder = cls.__new__(cls)
+        encoder._open(folder)
+        return encoder
+
+    def _open(self, folder: Path) -> None:
         try:
             import onnxruntime as ort
             from transformers import AutoTokenizer
         except ImportError as e:  # pragma: no cover - install problem
             raise EmbedderUnavailable(f"onnxruntime is not installed ({e}); run `make install`") from e
-        folder = ensure_onnx_export(Path(owner.model_name), log=_stderr)
         meta = json.loads((folder / "pipeline.json").read_text())
         self.prompts: dict[str, str] = meta["prompts"]
         self.max_length: int = meta["max_seq_length"]

@@ -164,12 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, help="default: REPORTQA_MODEL_DIR or ~/.cache/report-qa/models")
     parser.add_argument("--only", choices=("embed", "llm"), help="provision just one model")
     args = parser.parse_args(argv)
-    model_dir = args.model_dir or Settings.from_env().model_dir
+    from index.embed import EmbedderUnavailable, ensure_onnx_export
+
+    settings = Settings.from_env()
+    model_dir = args.model_dir or settings.model_dir
     wanted = {"embed": (EMBEDDING_GEMMA,), "llm": (QWEN_GGUF,)}.get(args.only, MODELS)
     try:
         for model in wanted:
             provision(model, model_dir.expanduser())
-    except ProvisionError as e:
+        if EMBEDDING_GEMMA in wanted and settings.embed_backend == "onnx" and not settings.embed_model:
+            # Export once here, so the first indexing does not wait for it (idempotent: cached by sha256).
+            folder = ensure_onnx_export(model_dir.expanduser() / EMBED_DIRNAME, log=print)
+            print(f"{EMBEDDING_GEMMA.name}: ONNX export verified and stored at {folder}")
+    except (ProvisionError, EmbedderUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0

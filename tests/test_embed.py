@@ -243,3 +243,58 @@ def test_a_large_document_still_streams_write_batch_by_write_batch(settings, tmp
     idx.add([path])
     assert writes == [4, 4, 2], "each write batch is recorded as it lands (a killed run keeps them)"
     assert [len(b) for b in FakeEncoder.batches] == [2, 2, 2, 2, 2], "each write batch embedded on its own"
+
+
+# --- the ONNX Runtime encoder, on a tiny graph made here --------------------------------------------------
+def tiny_export(folder: Path, table: np.ndarray, words: list[str]) -> None:
+    """An export folder like ``export_onnx`` writes: mean of word vectors over the mask, unit length."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    folder.mkdir(parents=True)
+    vocab = {w: i for i, w in enumerate(words)}
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]").save_pretrained(
+        str(folder / "tokenizer"))
+    nodes = [
+        helper.make_node("Gather", ["table", "input_ids"], ["vectors"]),
+        helper.make_node("Cast", ["attention_mask"], ["maskf"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["maskf", "axis2"], ["mask3"]),
+        helper.make_node("Mul", ["vectors", "mask3"], ["masked"]),
+        helper.make_node("ReduceSum", ["masked", "axis1"], ["summed"], keepdims=0),
+        helper.make_node("ReduceSum", ["mask3", "axis1"], ["count"], keepdims=0),
+        helper.make_node("Div", ["summed", "count"], ["mean"]),
+        helper.make_node("LpNormalization", ["mean"], ["embedding"], axis=1, p=2),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", table.shape[1]])],
+        initializer=[numpy_helper.from_array(table.astype("float32"), "table"),
+                     numpy_helper.from_array(np.array([2], dtype="int64"), "axis2"),
+                     numpy_helper.from_array(np.array([1], dtype="int64"), "axis1")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(folder / "model.onnx"))
+    (folder / "pipeline.json").write_text(json.dumps({"prompts": {"query": "q ", "document": "d "},
+                                                      "max_seq_length": 16}))
+
+
+def test_onnx_encoder_prepends_the_prompt_and_ignores_padding(tmp_path):
+    words = ["[PAD]", "[UNK]", "q", "d", "崂山", "就业", "目标"]
+    table = np.random.default_rng(0).normal(size=(len(words), 8))
+    tiny_export(tmp_path / "export", table, words)
+    encoder = embed.OnnxEncoder.from_folder(tmp_path / "export")
+
+    def expected(tokens: list[str]) -> np.ndarray:
+        v = table[[words.index(t) for t in tokens]].mean(0)
+        return v / np.linalg.norm(v)
+
+    both = encoder.encode(["崂山 就业 目标", "就业"], "query")
+    assert both.shape == (2, 8)
+    assert both[0] == pytest.approx(expected(["q", "崂山", "就业", "目标"]), abs=1e-5)
+    assert both[1] == pytest.approx(expected(["q", "就业"]), abs=1e-5), "padding does not count"
+    assert encoder.encode(["就业"], "query")[0] == pytest.approx(both[1], abs=1e-6), "alone or in a batch, the same"
+    assert encoder.encode(["就业"], "document")[0] == pytest.approx(expected(["d", "就业"]), abs=1e-5)

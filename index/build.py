@@ -310,11 +310,14 @@ class Index:
         new_chunks = [[c for c, done in zip(chunks, self.records.exists([c.id for c in chunks])) if not done]
                       for _, _, chunks in plan]
         todo = sum(map(len, new_chunks))
-        current = ""
+        current: list[str] = []  # the documents being embedded and written
 
         def check() -> None:
             if cancel is not None and cancel.is_set():
-                raise Cancelled(f"cancelled: {current} was not indexed; the index is as it was before it"
+                what = (f"{current[0]} was" if len(current) == 1 else
+                        f"{', '.join(current[:3])}{' and more' if len(current) > 3 else ''} ({len(current)} documents) were")
+                raise Cancelled(f"cancelled: {what} not indexed; the index is as it was before "
+                                + ("it" if len(current) == 1 else "them")
                                 + (f" ({report.summary()})" if report.added or report.updated else ""), report)
 
         try:
@@ -322,14 +325,13 @@ class Index:
                 ahead = PrecomputedEmbeddings(self.embeddings) if todo else None
                 store = self.store_with(ahead) if todo else None
                 for window in embedding_windows([len(n) for n in new_chunks], WRITE_BATCH, EMBED_WINDOW):
+                    current = [plan[i][0].doc_id for i in window]
+                    check()
                     texts = [c.text for i in window for c in new_chunks[i]]
                     streams = len(window) == 1 and len(texts) >= WRITE_BATCH
                     if ahead is not None and texts and not streams:
-                        current = plan[window[0]][0].doc_id
-                        check()
                         ahead.precompute(texts)  # ticks the bar per batch: a cancel stops between two
-                    current = plan[window[0]][0].doc_id
-                    check()
+                        check()
                     # One write for the whole window: each Chroma write costs ~50 ms however small.
                     report.embedded += self._write_versions([plan[i] for i in window], store)
                     for i in window:

@@ -224,15 +224,16 @@ def export_onnx(model_dir: Path, out: Path) -> None:
     ``embedding`` (batch x dim, unit length), the same vectors as sentence-transformers' float32.
     """
     import torch
-    from sentence_transformers.models import Dense, Normalize, Pooling, Transformer
 
     st = _sentence_transformer(str(model_dir), "float32")
     modules = list(st)
-    if not (isinstance(modules[0], Transformer) and isinstance(modules[1], Pooling)
-            and modules[1].pooling_mode_mean_tokens and all(isinstance(m, Dense) for m in modules[2:-1])
-            and isinstance(modules[-1], Normalize)):
-        raise EmbedderUnavailable(f"the onnx backend supports transformer + mean pooling + dense + normalize; "
-                                  f"{model_dir} is {[type(m).__name__ for m in modules]}")
+    kinds = [type(m).__name__ for m in modules]
+    pooling = modules[1] if len(modules) > 2 else None
+    if not (kinds[0] == "Transformer" and kinds[1] == "Pooling" and kinds[-1] == "Normalize"
+            and set(kinds[2:-1]) <= {"Dense"} and getattr(pooling, "pooling_mode", None) in ("mean", ("mean",))
+            and getattr(pooling, "include_prompt", True)):
+        raise EmbedderUnavailable(f"the onnx backend supports transformer + mean pooling (prompt included) + dense "
+                                  f"+ normalize; {model_dir} is {kinds}")
 
     class Pipeline(torch.nn.Module):
         def __init__(self) -> None:
@@ -244,8 +245,8 @@ def export_onnx(model_dir: Path, out: Path) -> None:
             hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             x = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            for d in self.dense:
-                x = d.activation_function(d.linear(x))
+            for d in self.dense:  # each Dense reads and writes its features by name
+                x = d({d.module_input_name: x})[d.module_output_name]
             return torch.nn.functional.normalize(x, p=2, dim=1)
 
     pipe = Pipeline().eval()
@@ -253,13 +254,20 @@ def export_onnx(model_dir: Path, out: Path) -> None:
     args = (sample["input_ids"], sample["attention_mask"])
     batch = torch.export.Dim("batch", min=1, max=4096)
     tokens = torch.export.Dim("tokens", min=2, max=st.max_seq_length)
-    with torch.no_grad():
-        program = torch.onnx.export(pipe, args, None, dynamo=True, input_names=["input_ids", "attention_mask"],
-                                    output_names=["embedding"], optimize=True,
-                                    dynamic_shapes={"input_ids": {0: batch, 1: tokens},
-                                                    "attention_mask": {0: batch, 1: tokens}})
     out.mkdir(parents=True)
-    program.save(str(out / "model.onnx"), external_data=True)
+    names = dict(input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding"])
+    with torch.no_grad():
+        try:
+            program = torch.onnx.export(pipe, args, None, dynamo=True, optimize=True, **names,
+                                        dynamic_shapes={"input_ids": {0: batch, 1: tokens},
+                                                        "attention_mask": {0: batch, 1: tokens}})
+            program.save(str(out / "model.onnx"), external_data=True)
+        except Exception as e:  # the exporter's failures have no common type; the TorchScript one may still work
+            _stderr(f"torch.onnx dynamo export failed ({type(e).__name__}: {str(e)[:200]}); trying the TorchScript exporter")
+            axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+                    "sentence_embedding": {0: "batch"}}
+            torch.onnx.export(pipe, args, str(out / "model.onnx"), dynamo=False, dynamic_axes=axes,
+                              opset_version=17, **names)
     st.tokenizer.save_pretrained(str(out / "tokenizer"))
     _write_atomic(out / "pipeline.json", json.dumps(
         {"prompts": st.prompts, "max_seq_length": st.max_seq_length}, ensure_ascii=False, indent=1))
@@ -316,7 +324,7 @@ class OnnxEncoder:
         prompt = self.prompts.get(prompt_name, "")
         enc = self.tokenizer([prompt + t for t in texts], padding=True, truncation=True,
                              max_length=self.max_length, return_tensors="np")
-        return self.session.run(["embedding"], {"input_ids": enc["input_ids"].astype("int64"),
+        return self.session.run(["sentence_embedding"], {"input_ids": enc["input_ids"].astype("int64"),
                                                 "attention_mask": enc["attention_mask"].astype("int64")})[0]
 
 

@@ -268,13 +268,13 @@ def tiny_export(folder: Path, table: np.ndarray, words: list[str]) -> None:
         helper.make_node("ReduceSum", ["masked", "axis1"], ["summed"], keepdims=0),
         helper.make_node("ReduceSum", ["mask3", "axis1"], ["count"], keepdims=0),
         helper.make_node("Div", ["summed", "count"], ["mean"]),
-        helper.make_node("LpNormalization", ["mean"], ["embedding"], axis=1, p=2),
+        helper.make_node("LpNormalization", ["mean"], ["sentence_embedding"], axis=1, p=2),
     ]
     graph = helper.make_graph(
         nodes, "tiny",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
          helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])],
-        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", table.shape[1]])],
+        [helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", table.shape[1]])],
         initializer=[numpy_helper.from_array(table.astype("float32"), "table"),
                      numpy_helper.from_array(np.array([2], dtype="int64"), "axis2"),
                      numpy_helper.from_array(np.array([1], dtype="int64"), "axis1")])

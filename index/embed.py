@@ -19,6 +19,7 @@ from typing import Callable, Protocol
 
 from langchain_core.embeddings import Embeddings
 
+from index.provision import sha256_of
 from index.settings import EMBED_BACKENDS as BACKENDS, EMBED_DTYPES as DTYPES
 
 Progress = Callable[[int], None]
@@ -149,7 +150,7 @@ def weights_sha256(model_dir: Path) -> str:
         st = path.stat()
         stamp = f"{st.st_size}:{st.st_mtime_ns}"
         if memo.get(rel, {}).get("stamp") != stamp:
-            memo[rel] = {"stamp": stamp, "sha256": _file_sha256(path)}
+            memo[rel] = {"stamp": stamp, "sha256": sha256_of(path)}
             changed = True
         total.update(f"{rel}\0{memo[rel]['sha256']}\n".encode())
     if changed:
@@ -158,14 +159,6 @@ def weights_sha256(model_dir: Path) -> str:
         except OSError:  # a read-only model dir: hash again next time
             pass
     return total.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -97,8 +97,8 @@ def test_weights_sha256_keys_on_every_weight_file_and_remembers_digests(tmp_path
     model = fake_model_dir(tmp_path)
     first = embed.weights_sha256(model)
     hashed = []
-    real = embed._file_sha256
-    monkeypatch.setattr(embed, "_file_sha256", lambda p: hashed.append(p.name) or real(p))
+    real = embed.sha256_of
+    monkeypatch.setattr(embed, "sha256_of", lambda p: hashed.append(p.name) or real(p))
     assert embed.weights_sha256(model) == first and hashed == [], "unchanged files are not read again"
 
     (model / "README.md").write_text("edited")

@@ -265,6 +265,9 @@ class Answerer:
             rejected = "quoted a part of the sources the question is not about"
         elif not V.grounded(verified.text, verified.hits, standalone, retrieval.scope):
             rejected = "named something, or a time, its sources do not"
+        elif not V.figures_agree(verified.text, C.extractive(standalone, list(retrieval.hits), script,
+                                                                 self.retriever.year_source)[0]):
+            rejected = "gave a figure other than the answering clause's"
         else:
             rejected = ""
         if rejected:

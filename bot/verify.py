@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.figures import parse_figures
 from bot.lang import has_chinese, normalize, numbers
 from bot.retrieve import coverage
 from bot.types import Hit, strip_markers
@@ -203,3 +204,11 @@ def grounded(answer: str, hits: Sequence[Hit], question: str = "", scope=None) -
             if name not in sources and name not in normalize(question):
                 return False
     return True
+
+
+def figures_agree(answer: str, reference: str) -> bool:
+    """Every figure of ``answer`` is one the ``reference`` (the clause quoting would give) states,
+    with the same value, unit and hedge: the model may not pick another number of its sources
+    ("14名" where the answering clause says "9名") or drop a bound ("2200栋" for "超过2200栋")."""
+    given = {(f.number, f.base_unit, f.approx) for f in parse_figures(strip_markers(reference))}
+    return all((f.number, f.base_unit, f.approx) in given for f in parse_figures(strip_markers(answer)))

@@ -229,3 +229,10 @@ def test_restating_the_question_does_not_make_a_claim_on_topic():
     terms = ["数字", "社保", "卫健", "拓展"]
     assert not verify.answers_the_question("数字社保、数字卫健属于城市信息模型平台的拓展[1]。", [s], terms, q)
     assert verify.answers_the_question("属于拓展应用场景[1]。", [s], terms, q)
+
+
+def test_the_models_figures_must_be_the_answering_clauses_with_their_bounds():
+    assert verify.figures_agree("城镇新增就业2.8万人[1]", "实现城镇新增就業2.8萬人[1]")
+    assert not verify.figures_agree("14名患者[1]", "其中9名晚期患者显示出抗肿瘤响应[1]"), "another number"
+    assert not verify.figures_agree("2200栋建筑", "超过2200栋建筑损毁"), "a dropped bound"
+    assert verify.figures_agree("纽顿集团", "恒大汽车获得纽顿集团战略投资"), "no figure: nothing to check"

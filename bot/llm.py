@@ -14,7 +14,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr
 
-from index.settings import Settings
+from index.settings import DRAFT_CHOICES, Settings
 
 
 class LLMError(RuntimeError):
@@ -184,8 +184,8 @@ def server_params(path: Path, n_threads: int, n_ctx: int, n_parallel: int, draft
     and with ``draft="ngram"`` self-speculative decoding: when the last ``draft_ngram`` tokens
     occurred before (in the prompt: the sources an answer quotes), the tokens that followed them
     are checked in one batch, up to ``draft_max`` at a time. Greedy output is unchanged."""
-    if draft not in ("ngram", "none"):
-        raise ValueError(f"unknown draft {draft!r}; expected one of: ngram, none")
+    if draft not in DRAFT_CHOICES:
+        raise ValueError(f"unknown draft {draft!r}; expected one of: {', '.join(DRAFT_CHOICES)}")
     try:
         import xllamacpp
     except ImportError as exc:

@@ -22,7 +22,7 @@ from bot.composite import Composed, answer_parts, compose
 from bot.condense import condense, is_follow_up
 from bot.lang import EN, HANS, HANT, detect, has_chinese, numbers, to_script
 from bot.plan import LOOKUP, Part, Plan, plan
-from bot.refuse import Thresholds, refusal_reason
+from bot.refuse import NOT_GIVEN, Thresholds, refusal_reason
 from bot.retrieve import HybridRetriever, Retrieval
 from bot.types import EXTRACTIVE, LLM, MODES, Answer, Filter, Hit, strip_markers
 from index.settings import Settings
@@ -147,7 +147,7 @@ class Answerer:
         reason = refusal_reason(retrieval, script, self.thresholds, sentence_sim=max(sims.values(), default=0.0))
         if reason:
             yield Event("answer", answer=self._refusal(question, standalone, retrieval, script, mode, timings, t0,
-                                                       understood))
+                                                       understood, reason))
             return
 
         if mode == LLM and self.llm is not None and checkable(retrieval):
@@ -220,9 +220,10 @@ class Answerer:
         return f"{previous} {question}" if previous and is_follow_up(question) else question
 
     def _refusal(self, question, standalone, retrieval: Retrieval, script, mode, timings, t0,
-                 understood: Plan | None = None) -> Answer:
+                 understood: Plan | None = None, reason: str = "") -> Answer:
         related = C.citations(retrieval.hits[:3])
-        return Answer(question=question, text=C.REFUSAL[script], refused=True, mode=mode, standalone=standalone,
+        text = (C.NOT_GIVEN if reason == NOT_GIVEN else C.REFUSAL)[script]
+        return Answer(question=question, text=text, refused=True, mode=mode, standalone=standalone,
                       related=related, kind=understood.kind if understood else "",
                       plan=understood.to_json() if understood else None,
                       timings_ms={**timings, "generate": 0.0, "total": _ms(t0)})

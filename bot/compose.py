@@ -14,6 +14,11 @@ REFUSAL = {
     HANT: "報告中沒有找到這個問題的答案。",
     EN: "The documents do not answer this question.",
 }
+NOT_GIVEN = {  # the documents say the asked thing was not given ("至今未给出明确原因")
+    HANS: "文件中说这一点没有给出，见下面的相关原文。",
+    HANT: "文件中說這一點沒有給出，見下面的相關原文。",
+    EN: "The documents say this was not given; see the related passages below.",
+}
 _LABELS = {
     HANS: {PLANNED: "计划", ACHIEVED: "已完成"},
     HANT: {PLANNED: "計劃", ACHIEVED: "已完成"},

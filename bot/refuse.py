@@ -11,6 +11,9 @@ from bot.lang import EN, normalize, pinyin
 from bot.retrieve import Retrieval, content_terms, term_match
 
 
+NOT_GIVEN = "not given"
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Refusal thresholds, calibrated on the dev sets (see docs/benchmarks.md)."""
@@ -32,7 +35,12 @@ def refusal_reason(retrieval: Retrieval, script: str, t: Thresholds = Thresholds
       (asked about 2025, the report gives only the 2026 target; "到十五五期末" is 2030);
     - no such quantity: "多少张床位" where no sentence states a number of 张;
     - only asked: the evidence repeats the question's own yes/no ask ("公投议题为是否支持出售
-      国有企业" for "公投是否支持出售国有企业？") and no sentence says more.
+      国有企业" for "公投是否支持出售国有企业？") and no sentence says more;
+    - not given: the sentences that speak of the asked thing say it was not given ("东电至今未给出
+      明确原因" for "东电给出了什么原因？");
+    - not named where weakly matched: no sentence covers half the question and none is close in
+      meaning, and the one that would answer does not name the quantity asked ("企业数量是多少"
+      answered by a sentence on hydrogen demand).
     """
     hits = retrieval.hits
     if not hits:
@@ -49,12 +57,16 @@ def refusal_reason(retrieval: Retrieval, script: str, t: Thresholds = Thresholds
         return "off topic"
     if only_asked(retrieval.question, [h.sentence.text for h in hits[:5]]):
         return "only asked"
+    if not_given(retrieval.question, [h.sentence.text for h in hits[:3]]):
+        return NOT_GIVEN
     if contradicts_time(retrieval, t.min_coverage):
         return "another time"
-    focus = asked_focus(retrieval.question)
-    if focus and sentence_sim < t.sure_sentence_sim and not any(
-            term_match(focus, normalize(h.sentence.text), pinyin(h.sentence.text)) >= 0.5 for h in hits[:3]):
-        return "the asked thing is not named"
+    focus, measured = _focus(retrieval.question)
+    if focus and sentence_sim < t.sure_sentence_sim:
+        if not any(names(h.sentence.text, focus) for h in hits[:3]):
+            return "the asked thing is not named"
+        if measured and best_cov < t.min_coverage and not names(hits[0].sentence.text, focus):
+            return "the asked thing is not named where the question is weakly matched"
     unit = asked_unit(retrieval.question) if unit is None else unit
     if unit and not any(states_quantity(h.sentence.text, unit) for h in hits[:3]):
         return "no such quantity"
@@ -67,7 +79,7 @@ def should_refuse(retrieval: Retrieval, script: str, t: Thresholds = Thresholds(
 
 # What a question asks about: "财政收入是多少" asks about 财政收入, "哪个交易所" about 交易所,
 # "几个完整社区" about 完整社区. The evidence must name it, or a sentence must be very close in meaning.
-_FOCUS_AFTER = re.compile(r"(?:哪个|哪家|哪所|哪座|哪条|哪位|哪一个|哪一家|什么"
+_FOCUS_AFTER = re.compile(r"(?:(?P<which>哪个|哪家|哪所|哪座|哪条|哪位|哪一个|哪一家|什么)"
                           r"|(?:几|多少)(?:个|项|处|所|家|条|座|名|台|批|类|种))(?P<noun>[\u4e00-\u9fff]{2,4})")
 _FOCUS_BEFORE = re.compile(r"(?P<before>[^，,。；;？?]{2,20}?)(?:是多少|有多少|为多少|是什么|达到多少|是哪)")
 _GENERIC_FOCUS = {"名字", "名称", "东西", "事情", "时候", "时间", "地方", "样子", "内容", "方面", "工作", "情况", "目标",
@@ -76,17 +88,48 @@ _GENERIC_FOCUS = {"名字", "名称", "东西", "事情", "时候", "时间", "�
 
 def asked_focus(question: str) -> str:
     """The noun a question asks about, when it names one ("" when it does not, or it is generic)."""
+    return _focus(question)[0]
+
+
+def _focus(question: str) -> tuple[str, bool]:
+    """The asked noun, and whether it is measured or counted ("财政收入是多少", "几个完整社区"), so
+    that the answer must say it, rather than a kind whose member answers ("哪个城市": 青岛)."""
     q = normalize(question)
     m = _FOCUS_AFTER.search(q)
     if m:
         terms = [t for t in content_terms(m.group("noun")) if t not in _GENERIC_FOCUS]
-        return terms[0] if terms else ""
+        return (terms[0], not m.group("which")) if terms else ("", False)
     m = _FOCUS_BEFORE.search(q)
     if m:
         terms = [t for t in content_terms(m.group("before")) if t not in _GENERIC_FOCUS]
         if terms:
-            return terms[-1]
-    return ""
+            return terms[-1], True
+    return "", False
+
+
+def names(sentence: str, term: str) -> bool:
+    return term_match(term, normalize(sentence), pinyin(sentence)) >= 0.5
+
+
+# "东电给出了什么原因？" where the documents say "东电至今未给出明确原因": what was asked for was
+# not given, so there is nothing to answer with (a question that itself asks why not is left alone).
+_NEGATION = r"(?:未|不|没|没有|尚未|并未|从未|未曾|拒绝)"
+_DISCLOSE = ("给出", "公布", "披露", "透露", "说明", "提供", "公开", "回应", "解释", "告知")
+_ASKED_NOUN = re.compile(r"(?:什么|哪些|哪个|何种)(?P<noun>[\u4e00-\u9fff]{2})|(?P<before>[\u4e00-\u9fff]{2})(?:是多少|有多少|是什么)")
+
+
+def not_given(question: str, evidence: list[str]) -> bool:
+    """Every sentence that names the asked noun says it was not given (未给出…原因, 未披露…金额)."""
+    q = normalize(question)
+    m = _ASKED_NOUN.search(q)
+    verbs = [v for v in _DISCLOSE if v in q] or list(_DISCLOSE)
+    refused = _NEGATION + "(?:" + "|".join(verbs) + ")"
+    if not m or re.search(refused + r"|为什么|为何|为啥", q):
+        return False
+    noun = m.group("noun") or m.group("before")
+    denial = re.compile(refused + r"[^，,。；;]{0,6}?" + re.escape(noun))
+    about = [normalize(e) for e in evidence if noun in normalize(e)]
+    return bool(about) and all(denial.search(e) for e in about)
 
 
 _YES_NO = re.compile(r"(?:是否|是不是|有没有|能否|会不会)(?P<core>[\u4e00-\u9fff]{4,})")

@@ -108,3 +108,27 @@ def test_a_yes_no_question_the_documents_only_repeat_is_not_answered():
     assert not refuse.only_asked("波兰全民公投是否支持出售国有企业？", [ballot, "多数选民支持出售国有企业。"])
     assert not refuse.only_asked("公投有哪些议题？", [ballot])  # not a yes/no ask
 
+
+
+def test_what_the_documents_say_was_not_given_is_not_answered():
+    denial = "《韩民族日报》追问获选标准，却被告知这是东电单方面决定的，且东电至今未给出明确原因。"
+    assert refuse.not_given("东电给出了什么原因拒绝申请？", [denial])
+    assert not refuse.not_given("东电给出了什么原因拒绝申请？", [denial, "东电称，拒绝的原因是现场容量有限。"])
+    assert not refuse.not_given("东电为什么没有给出原因？", [denial])  # asks about the not-giving itself
+    assert not refuse.not_given("东电给出了什么原因？", ["东电给出的原因是现场容量有限。"])
+
+
+def test_a_weakly_matched_question_needs_its_quantity_named_by_the_answering_sentence():
+    question = "2023年7月德国申请破产程序的企业数量是多少？"
+    hydrogen = hit("德国政府近日通过新版《国家氢能战略》，预计到2030年氢能需求量将达到130太瓦时。", 1, coverage=0.22)
+    firms = hit("第五批专精特新“小巨人”企业公示名单出炉，全国总计3671家。", 2, coverage=0.14)
+    weak = Retrieval(question, (hydrogen, firms), Scope(frozenset(), None), ("德国", "破产", "企业"), 0.42, {})
+    assert "not named" in refuse.refusal_reason(weak, HANS, sentence_sim=0.42)
+    # the answering sentence names it, or the sentence is close in meaning: answered
+    assert refuse.refusal_reason(replace(weak, hits=(firms, hydrogen)), HANS, sentence_sim=0.42) == ""
+    assert refuse.refusal_reason(weak, HANS, sentence_sim=0.55) == ""
+    # a "which" question is answered by a member of the kind it names (哪个城市: 青岛)
+    city = replace(weak, question="这次会议在哪个城市召开？",
+                   hits=(hit("青岛市崂山区第十九届人民代表大会第六次会议开幕", 1, coverage=0.2),
+                         hit("统筹实施城市更新", 2, coverage=0.25)))
+    assert refuse.refusal_reason(city, HANS, sentence_sim=0.42) == ""

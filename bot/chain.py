@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot import compose as C
 from bot import verify as V
+from bot.accept import rejection
 from bot.composite import Composed, answer_parts, compose
 from bot.condense import condense, is_follow_up
 from bot.lang import EN, HANS, HANT, detect, has_chinese, numbers, to_script
@@ -260,17 +261,8 @@ class Answerer:
         timings["generate"] = _ms(t_gen)
         raw = "".join(pieces)
         verified = V.verify(raw, context, standalone)
-        if verified is None:
-            rejected = "was not supported by the sources"
-        elif not V.answers_the_question(verified.text, verified.hits, retrieval.terms, standalone):
-            rejected = "quoted a part of the sources the question is not about"
-        elif not V.grounded(verified.text, verified.hits, standalone, retrieval.scope):
-            rejected = "named something, or a time, its sources do not"
-        elif not V.figures_agree(verified.text, C.extractive(standalone, list(retrieval.hits), script,
-                                                                 self.retriever.year_source)[0]):
-            rejected = "gave a figure other than the answering clause's"
-        else:
-            rejected = ""
+        quote, quoted = C.extractive(standalone, list(retrieval.hits), script, self.retriever.year_source)
+        rejected = rejection(verified, standalone, retrieval, quote, quoted, self.retriever.snapshot().weight)
         if rejected:
             yield Event("answer", answer=self._extractive(
                 question, standalone, retrieval, script, timings, t0,

@@ -131,12 +131,40 @@ def _ordinal(text: str, m: re.Match) -> bool:
 
 def context_of(sentence: str, figure: Figure) -> str:
     """The words a figure belongs to: its stretch of the sentence between punctuation, enumeration
-    commas included ("推动…整机二期等80个项目开工" for 80个 in "…80个项目开工、…80个项目竣工")."""
+    commas included ("推动…整机二期等80个项目开工" for 80个 in "…80个项目开工、…80个项目竣工").
+    In "汽、柴油价格每吨分别提高240元、230元" each figure belongs to its own item before 分别:
+    230元 to "柴油价格每吨", 240元 to "汽"."""
     text = to_simplified(unicodedata.normalize("NFKC", sentence))
     cut = re.compile(r"[，,；;。：:！？、]")
     left = max((m.end() for m in cut.finditer(text, 0, figure.start)), default=0)
     right = next((m.start() for m in cut.finditer(text, figure.end)), len(text))
-    return text[left:right]
+    return _respective(text, figure) or text[left:right]
+
+
+_CLAUSE_END = re.compile(r"[，,；;。：:！？]")
+
+
+def _respective(text: str, figure: Figure) -> str:
+    """The item a figure stands for in "A、B…分别…X、Y" (X for A, Y for B), with the words between
+    分别 and the figures; "" when the figure is not in such a list or the counts differ."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, figure.start)), default=0)
+    at = text.rfind("分别", start, figure.start)
+    if at < 0:
+        return ""
+    end = next((m.start() for m in _CLAUSE_END.finditer(text, figure.end)), len(text))
+    listed = parse_figures(text[at:end])
+    first = listed[0].start + at if listed else figure.start
+    if not listed or not re.fullmatch(r"(?:\s*(?:、|和|及|与)\s*)*", re.sub(
+            "|".join(map(re.escape, (f.text for f in listed))), "", text[first:end].strip("，,。；; "))):
+        return ""
+    items = re.split(r"、|和|与|及", text[start:at])
+    offsets = [f.start + at for f in listed]
+    if len(items) != len(listed) or figure.start not in offsets:
+        return ""
+    item = items[offsets.index(figure.start)]
+    if len(item) < len(items[-1]):  # "汽、柴油价格每吨": 汽 shares the last item's words after its first
+        item += items[-1][1:]
+    return item + text[at + 2:first] + figure.text
 
 
 def format_number(value: Decimal, unit: str = "") -> str:

@@ -164,7 +164,15 @@ def pick_figure(hits: Sequence[Hit], terms: Sequence[str], unit: str, weight: Ca
     """The figure among the best hits that answers: of the asked unit, and whose own words (its
     stretch of the sentence) match the question's topic best. "80个" of "…等80个项目开工" when
     asked about projects that *start*, not the "80个" of "…等80个项目竣工" beside it."""
-    best, best_score = None, -1.0
+    ranked = ranked_figures(hits, terms, unit, weight, depth)
+    return ranked[0][1] if ranked else None
+
+
+def ranked_figures(hits: Sequence[Hit], terms: Sequence[str], unit: str, weight: Callable[[str], float],
+                   depth: int = 6) -> list[tuple[float, Found]]:
+    """Figures of the asked unit in the best hits, best first, each with its score: how well its
+    own words match the question's terms (IDF-weighted), plus a little for its hit's rank."""
+    scored = []
     top_scope = hits[0].scope if hits else 1.0
     total = sum(weight(t) for t in terms) or 1.0
     for rank, h in enumerate(hits[:depth]):
@@ -176,9 +184,8 @@ def pick_figure(hits: Sequence[Hit], terms: Sequence[str], unit: str, weight: Ca
             context = context_of(h.sentence.text, f)
             ctx = normalize(context)
             score = sum(weight(t) * term_match(t, ctx) for t in terms) / total + 0.15 * (depth - rank) / depth
-            if score > best_score:
-                best, best_score = Found(f, h, context), score
-    return best
+            scored.append((score, Found(f, h, context)))
+    return sorted(scored, key=lambda x: -x[0])  # stable: the first stated wins a tie
 
 
 def unit_matches(f: Figure, unit: str) -> bool:

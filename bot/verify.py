@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.figures import parse_figures
+from bot.figures import Figure, parse_figures
 from bot.lang import has_chinese, normalize, numbers
 from bot.retrieve import coverage
 from bot.types import Hit, strip_markers
@@ -212,3 +212,9 @@ def figures_agree(answer: str, reference: str) -> bool:
     ("14名" where the answering clause says "9名") or drop a bound ("2200栋" for "超过2200栋")."""
     given = {(f.number, f.base_unit, f.approx) for f in parse_figures(strip_markers(reference))}
     return all((f.number, f.base_unit, f.approx) in given for f in parse_figures(strip_markers(answer)))
+
+
+def states_figure(answer: str, figure: Figure) -> bool:
+    """The answer gives ``figure``: the same value in the same unit, however written (2.8万人 is 28000人)."""
+    return any(f.number == figure.number and f.base_unit == figure.base_unit
+               for f in parse_figures(strip_markers(answer)))

@@ -236,3 +236,19 @@ def test_the_models_figures_must_be_the_answering_clauses_with_their_bounds():
     assert not verify.figures_agree("14名患者[1]", "其中9名晚期患者显示出抗肿瘤响应[1]"), "another number"
     assert not verify.figures_agree("2200栋建筑", "超过2200栋建筑损毁"), "a dropped bound"
     assert verify.figures_agree("纽顿集团", "恒大汽车获得纽顿集团战略投资"), "no figure: nothing to check"
+
+
+def test_the_model_must_give_the_figure_the_question_asks_for_when_the_clause_has_several():
+    from bot.accept import answering_figure
+
+    wuhan = [hit("建立起覆蓋全市50多個市屬部門、3000多個圖層的地理時空大數據庫")]
+    terms = ["武汉市", "地理", "时空", "数据库", "图层"]
+    found = answering_figure("武汉市的地理时空大数据库有多少个图层？", wuhan, terms, lambda t: 1.0)
+    assert found.figure.text == "3000多个"
+    assert verify.states_figure("有3000多个图层[1]。", found.figure)
+    assert not verify.states_figure("有50多个图层[1]。", found.figure)
+    age = [hit("将男性应征入伍的最高年龄从27岁提高到30岁")]
+    assert answering_figure("最高年龄提高到多少岁？", age, ["最高", "年龄", "提高"], lambda t: 1.0) is None, \
+        "both figures have the same words: no clear choice, the model's is kept"
+    assert answering_figure("数据库有多少个图层？", [hit("3000多个图层")], ["图层"], lambda t: 1.0) is None, "one figure"
+    assert answering_figure("数据库有哪些图层？", wuhan, terms, lambda t: 1.0) is None, "no quantity asked"

@@ -42,6 +42,17 @@ def test_a_figure_knows_the_words_it_counts():
     assert context_of(s, first).endswith("项目开工") and context_of(s, second).endswith("项目竣工")
 
 
+def test_respectively_gives_each_figure_its_own_item():
+    s = "自8月9日24时起，国内汽、柴油价格每吨分别提高240元、230元。"
+    petrol, diesel = [f for f in parse_figures(s) if f.unit == "元"]
+    assert "汽油价格" in context_of(s, petrol) and "柴油" not in context_of(s, petrol)
+    assert context_of(s, diesel).startswith("柴油价格每吨提高230")
+    s = "一般公共预算收入和税收收入分别增长5%和8%"
+    assert [context_of(s, f) for f in parse_figures(s)] == ["一般公共预算收入增长5%", "税收收入增长8%"]
+    s = "三个片区分别新增3000户"  # one figure: nothing to pair
+    assert context_of(s, parse_figures(s)[0]) == s
+
+
 def test_sum_shows_the_working():
     a, b = one("80個項目開工"), one("80個項目竣工")
     c = compute(SUM, [a, b], ["[1]", "[2]"])

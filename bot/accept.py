@@ -1,0 +1,55 @@
+"""Whether the model's verified answer is shown, or the clause quoting would give instead.
+
+The model words the answer; code decides whether it may be shown. It must be supported claim by
+claim (``verify``), draw on the part of its sources the question is about, name only the times
+and things they name, and state the answering clause's figures — and, where that clause holds
+several figures the question could mean, the one whose words match the question.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bot import verify as V
+from bot.figures import asked_unit
+from bot.gather import Found, ranked_figures
+from bot.retrieve import Retrieval
+from bot.types import Hit
+
+
+def rejection(verified: V.Verified | None, question: str, retrieval: Retrieval, quote: str,
+              quoted: Sequence[Hit], weight: Callable[[str], float]) -> str:
+    """Why the model's answer is not shown ("" when it is); ``quote`` is the extractive answer for
+    the same question and ``quoted`` the hits it quotes."""
+    if verified is None:
+        return "was not supported by the sources"
+    if not V.answers_the_question(verified.text, verified.hits, retrieval.terms, question):
+        return "quoted a part of the sources the question is not about"
+    if not V.grounded(verified.text, verified.hits, question, retrieval.scope):
+        return "named something, or a time, its sources do not"
+    if not V.figures_agree(verified.text, quote):
+        return "gave a figure other than the answering clause's"
+    found = answering_figure(question, quoted, retrieval.terms, weight)
+    if found is not None and not V.states_figure(verified.text, found.figure):
+        return f"did not give {found.figure.text}, the figure the question asks for"
+    return ""
+
+
+def answering_figure(question: str, hits: Sequence[Hit], terms: Sequence[str],
+                     weight: Callable[[str], float]) -> Found | None:
+    """For a question asking a quantity in some unit, when the quoted sentences state several
+    figures in it, the one whose own words match the question clearly best ("3000多个图层", not
+    "50多个市属部门", for "有多少个图层？"); None when there is no choice to make, or no clear one
+    ("从27岁提高到30岁": both figures have the same words)."""
+    unit = asked_unit(question)
+    if not unit:
+        return None
+    ranked = ranked_figures(hits, terms, unit, weight)
+    if not ranked:
+        return None
+    best_score, best = ranked[0]
+    rivals = [score for score, found in ranked[1:] if _value(found) != _value(best)]
+    return best if rivals and best_score > rivals[0] + 1e-9 else None
+
+
+def _value(found: Found) -> tuple:
+    return found.figure.number, found.figure.base_unit

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot import verify as V
-from bot.figures import asked_unit
+from bot.figures import asked_unit, parse_figures
 from bot.gather import Found, ranked_figures
 from bot.retrieve import Retrieval
-from bot.types import Hit
+from bot.types import Hit, strip_markers
 
 
 def rejection(verified: V.Verified | None, question: str, retrieval: Retrieval, quote: str,
@@ -28,10 +28,17 @@ def rejection(verified: V.Verified | None, question: str, retrieval: Retrieval, 
         return "named something, or a time, its sources do not"
     if not V.figures_agree(verified.text, quote):
         return "gave a figure other than the answering clause's"
+    if asks_quantity(question) and not parse_figures(strip_markers(verified.text)) and parse_figures(quote):
+        return "gave no figure where the question asks how many and the clause states one"
     found = answering_figure(question, quoted, retrieval.terms, weight)
     if found is not None and not V.states_figure(verified.text, found.figure):
         return f"did not give {found.figure.text}, the figure the question asks for"
     return ""
+
+
+def asks_quantity(question: str) -> bool:
+    """"多少个", "几处", "是多少": the answer is a figure."""
+    return bool(asked_unit(question)) or "多少" in question
 
 
 def answering_figure(question: str, hits: Sequence[Hit], terms: Sequence[str],

@@ -19,10 +19,10 @@ from bot.lang import to_simplified
 
 # Units a count or amount is stated in, longest first so "亿元" wins over "亿".
 UNITS = sorted("""个 户 人次 人 场次 场 项 所 家 条 处 件 座 栋 名 张 元 万元 亿元 千米 公里 米 平方米 亩 吨 辆 天 次 批
-               类 片 套 台 艘 架 间 期 倍 % 岁 年 月 日 分 款 本 部 支 只 万人 余人 床 岗位 多个""".split(),
+               类 片 套 台 艘 架 间 期 倍 % 岁 年 月 日 分 款 本 部 支 只 枚 份 株 棵 颗 篇 万人 余人 床 岗位 多个""".split(),
                key=len, reverse=True)
 # Measure words of a count: 5处 and 4个 complete communities add up.
-COUNT_UNITS = frozenset("个 项 所 家 条 处 件 座 栋 名 张 批 类 片 套 台 艘 架 间 款 本 部 支 只".split())
+COUNT_UNITS = frozenset("个 项 所 家 条 处 件 座 栋 名 张 批 类 片 套 台 艘 架 间 款 本 部 支 只 枚 份 株 棵 颗 篇".split())
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _SCALE = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "": Decimal(1)}
 _FIGURE = re.compile(
@@ -33,10 +33,11 @@ _FIGURE = re.compile(
     r"(?P<post>以上|左右|以下|以内|余)?")
 # "二期" and "一体化" hold numerals that count nothing; Chinese numerals need a counting unit.
 _CN_UNITS = {"个", "户", "人", "场", "项", "所", "家", "条", "处", "件", "座", "栋", "名", "张", "批", "类", "片",
-             "套", "台", "艘", "架", "间", "倍", "岁", "万人", "亿元", "万元", "元", "天", "次", "年"}
+             "套", "台", "艘", "架", "间", "倍", "岁", "万人", "亿元", "万元", "元", "天", "次", "年", "枚", "份",
+             "株", "棵", "颗", "篇"}
 # The unit a quantity question asks for ("多少户", "几处", "多少亿元"), longest first. A bare 万 or 亿
 # asks for a scale ("多少万"), matched by any figure written in that scale.
-_ASKED = sorted("""个 户 人次 人 场次 场 项 所 家 条 处 件 座 栋 名 张 床 套 间 亩 架 艘 台 枚 批 辆 吨 米 公里 天 年 月
+_ASKED = sorted("""个 户 人次 人 场次 场 项 所 家 条 处 件 座 栋 名 张 床 套 间 亩 架 艘 台 枚 份 株 棵 颗 篇 批 辆 吨 米 公里 天 年 月
                 次 岁 倍 % 元 万元 亿元 万人 万 亿""".split(), key=len, reverse=True)
 _ASKED_UNIT = re.compile(r"(?:多少|几)\s*(" + "|".join(map(re.escape, _ASKED)) + ")")
 

@@ -252,3 +252,16 @@ def test_the_model_must_give_the_figure_the_question_asks_for_when_the_clause_ha
         "both figures have the same words: no clear choice, the model's is kept"
     assert answering_figure("数据库有多少个图层？", [hit("3000多个图层")], ["图层"], lambda t: 1.0) is None, "one figure"
     assert answering_figure("数据库有哪些图层？", wuhan, terms, lambda t: 1.0) is None, "no quantity asked"
+
+
+def test_a_quantity_question_needs_a_figure_when_the_quoted_clause_states_one():
+    from bot.accept import rejection
+    from bot.scope import Scope
+
+    h = hit("西江航运干线长洲枢纽船闸2023年累计过闸货运量突破亿吨大关达到10002.02万吨")
+    r = Retrieval("长洲枢纽船闸的累计货运量是多少？", (h,), Scope(frozenset(), None), ("长洲", "枢纽", "货运量"), 0.7, {})
+    quote = "西江航运干线长洲枢纽船闸2023年累计过闸货运量突破亿吨大关达到10002.02万吨[1]。"
+    worded = verify.verify("长洲枢纽船闸累计过闸货运量突破亿吨大关[1]。", [h], r.question)
+    assert "no figure" in rejection(worded, r.question, r, quote, [h], lambda t: 1.0)
+    worded = verify.verify("长洲枢纽船闸累计过闸货运量达到10002.02万吨[1]。", [h], r.question)
+    assert rejection(worded, r.question, r, quote, [h], lambda t: 1.0) == ""

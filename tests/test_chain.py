@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bot.chain import Answerer, clean_question, format_context
-from bot.types import EXTRACTIVE, LLM
+from bot.types import EXTRACTIVE, LLM, Hit
+from corpus.types import PLANNED, Sentence
 from index.build import Index
 from tests.conftest import DATA
 from tests.fakes import FakeChatModel
@@ -120,6 +121,14 @@ def test_context_lines_carry_the_time_scope(settings, index):
     hits = answerer(settings, index).retriever.retrieve("城镇新增就业").hits
     ctx = format_context(hits)
     assert "（2026年计划）" in ctx and "（2025年已完成）" in ctx
+
+
+def test_context_lines_keep_only_the_clauses_on_the_question():
+    text = "加快推动科创中心建设,新引进补链强链项目120个以上,新增学位4140个。"
+    h = Hit(sentence=Sentence(doc_id="d", idx=0, text=text, start=0, end=len(text), raw_start=0, raw_end=0,
+                              period=PLANNED, year=2026), score=1.0)
+    assert format_context([h], ["学位"]) == "[1]（2026年计划）新增学位4140个"
+    assert format_context([h], ["无关"]).endswith("补链强链项目120个以上,新增学位4140个"), "none names a term: all of it"
 
 
 def test_cli_says_run_make_models_when_the_embedder_is_missing(settings, index, monkeypatch, capsys, tmp_path):

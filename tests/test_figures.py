@@ -25,6 +25,7 @@ def one(text):
     ("新建八十个项目", "八十个", Decimal("80"), "个", False),
     ("增长7%左右", "7%左右", Decimal("7"), "%", True),
     ("新增學位4,140個", "4,140个", Decimal("4140"), "个", False),
+    ("获得二十八枚全运会项目金牌", "二十八枚", Decimal("28"), "枚", False),
 ])
 def test_figures_with_units_scales_numerals_and_hedges(text, written, number, unit, approx):
     f = one(text)

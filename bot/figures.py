@@ -134,7 +134,7 @@ def context_of(sentence: str, figure: Figure) -> str:
     """The words a figure belongs to: its stretch of the sentence between punctuation, enumeration
     commas included ("推动…整机二期等80个项目开工" for 80个 in "…80个项目开工、…80个项目竣工").
     In "汽、柴油价格每吨分别提高240元、230元" each figure belongs to its own item before 分别:
-    230元 to "柴油价格每吨", 240元 to "汽"."""
+    230元 to "柴油价格每吨", 240元 to "汽(油价格每吨)"."""
     text = to_simplified(unicodedata.normalize("NFKC", sentence))
     cut = re.compile(r"[，,；;。：:！？、]")
     left = max((m.end() for m in cut.finditer(text, 0, figure.start)), default=0)

@@ -109,7 +109,6 @@ def test_a_yes_no_question_the_documents_only_repeat_is_not_answered():
     assert not refuse.only_asked("公投有哪些议题？", [ballot])  # not a yes/no ask
 
 
-
 def test_what_the_documents_say_was_not_given_is_not_answered():
     denial = "《韩民族日报》追问获选标准，却被告知这是东电单方面决定的，且东电至今未给出明确原因。"
     assert refuse.not_given("东电给出了什么原因拒绝申请？", [denial])

@@ -136,13 +136,13 @@ def context_of(sentence: str, figure: Figure) -> str:
     In "汽、柴油价格每吨分别提高240元、230元" each figure belongs to its own item before 分别:
     230元 to "柴油价格每吨", 240元 to "汽(油价格每吨)"."""
     text = to_simplified(unicodedata.normalize("NFKC", sentence))
-    cut = re.compile(r"[，,；;。：:！？、]")
-    left = max((m.end() for m in cut.finditer(text, 0, figure.start)), default=0)
-    right = next((m.start() for m in cut.finditer(text, figure.end)), len(text))
+    left = max((m.end() for m in _STRETCH_END.finditer(text, 0, figure.start)), default=0)
+    right = next((m.start() for m in _STRETCH_END.finditer(text, figure.end)), len(text))
     return _respective(text, figure) or text[left:right]
 
 
 _CLAUSE_END = re.compile(r"[，,；;。：:！？]")
+_STRETCH_END = re.compile(r"[，,；;。：:！？、]")  # a clause end, or an enumeration comma
 
 
 def _respective(text: str, figure: Figure) -> str:

@@ -4,6 +4,9 @@ external questions answered in both modes by fresh `python -m bot` processes.
     python -m bench.bench_scale                          # 1, 300 and 3000 documents (hours at 3000)
     python -m bench.bench_scale --docs 1 300 --reuse     # keep data dirs already built for a size
     python -m bench.bench_scale --chroma-host 127.0.0.1 --chroma-port 8000   # a Chroma server
+    cp -r /tmp/bench-scale/n3000 /tmp/bench-scale/n3000-server   # or: serve a copy of an embedded index
+    chroma run --path /tmp/bench-scale/n3000-server/chroma --port 8765 &
+    python -m bench.bench_scale --docs 3000 --reuse --chroma-host 127.0.0.1 --chroma-port 8765 --collection report_qa
 
 The documents: 1 is the seed report alone, 300 adds the 74 external articles and 223 distractors,
 3000 adds the 2,703 articles of the scale folder (../shared/eval/external). Per size it reports
@@ -13,6 +16,11 @@ from wait4), the time from starting a fresh `python -m bot ask` to its first ans
 start after indexing also builds the persisted lexical index; the next one loads it), question
 latency p50/p95 (each answer's timings_ms.total) and the answer accuracy on the external
 questions as ../shared/eval/score.py judges it. Run it under the shared lock (flock).
+
+Extractive answers are asked twice, each time by a fresh process: the first pass embeds each
+retrieved sentence on first use (the sentence-vector cache, `index/sentvec.py`, starts empty after
+indexing, or with `--cold`), the second finds them cached, as a chat does once a question's
+sentences have been seen. Both are reported.
 """
 from __future__ import annotations
 
@@ -126,18 +134,21 @@ def measure_size(n: int, args, env: dict, log) -> dict:
         questions = args.work / f"questions-{args.limit}.jsonl"
         lines = [x for x in args.questions.read_text(encoding="utf-8").splitlines() if x.strip()]
         questions.write_text("\n".join(lines[: args.limit]) + "\n", encoding="utf-8")
-    for mode in ["extractive"] + ([] if args.skip_llm else ["llm"]):
+    if args.cold:
+        (data_dir / "sentence_vectors.sqlite").unlink(missing_ok=True)
+    for run in ["extractive", "extractive_again"] + ([] if args.skip_llm else ["llm"]):
+        mode = run.split("_")[0]
         if mode == "llm":
             row["start_llm_s"], _, _ = ask(data_dir, env, "llm", PROBE)
             log(f"n={n}: start_llm_s {row['start_llm_s']:.1f} s")
-        answers_file = args.work / f"answers-n{n}-{mode}.jsonl"
+        answers_file = args.work / f"answers-n{n}-{run}.jsonl"
         _, rss, answers = ask(data_dir, env, mode, batch=questions, out=answers_file)
         totals = [(a.get("timings_ms") or {}).get("total", 0.0) for a in answers]
         metrics = scored(questions, answers_file)
-        row[mode] = {"questions": len(answers), "p50_ms": percentile(totals, 0.5),
-                     "p95_ms": percentile(totals, 0.95), "rss_mb": rss, "accuracy": metrics.get("accuracy"),
-                     "refusal_accuracy": metrics.get("refusal_accuracy")}
-        log(f"n={n} {mode}: {json.dumps(row[mode])}")
+        row[run] = {"questions": len(answers), "p50_ms": percentile(totals, 0.5),
+                    "p95_ms": percentile(totals, 0.95), "rss_mb": rss, "accuracy": metrics.get("accuracy"),
+                    "refusal_accuracy": metrics.get("refusal_accuracy")}
+        log(f"n={n} {run}: {json.dumps(row[run])}")
     return row
 
 
@@ -150,13 +161,18 @@ def report(rows: list[dict], modes: list[str], server: str) -> str:
          f"{r['start_first_s']:.1f} s", f"{r['start_next_s']:.1f} s", f"{r['start_rss_mb']:.0f} MB")
         for r in rows], ("docs", "chunks", "sentences", "index time", "chunks/s", "index peak RSS", "data dir",
                          "start to 1st answer (first)", "(next)", "peak RSS (1 answer)"))]
+    titles = {"extractive": "extractive, first pass (sentences embedded on first use)",
+              "extractive_again": "extractive, second pass (sentence vectors cached)"}
     for mode in modes:
-        out += [f"\n{mode} answers to the external questions (one process, models loaded once):\n", table([
+        rows_of_mode = [
             (r["docs"], r[mode]["questions"], f"{r[mode]['p50_ms']:.0f} ms", f"{r[mode]['p95_ms']:.0f} ms",
              r[mode]["accuracy"], r[mode]["refusal_accuracy"], f"{r[mode]['rss_mb']:.0f} MB")
             + ((f"{r['start_llm_s']:.1f} s",) if mode == "llm" else ())
-            for r in rows], ("docs", "questions", "p50", "p95", "accuracy", "refusal accuracy", "peak RSS")
-            + (("start to 1st LLM answer",) if mode == "llm" else ()))]
+            for r in rows]
+        header = (("docs", "questions", "p50", "p95", "accuracy", "refusal accuracy", "peak RSS")
+                  + (("start to 1st LLM answer",) if mode == "llm" else ()))
+        out += [f"\n{titles.get(mode, mode)} answers to the external questions (one process, models loaded once):\n",
+                table(rows_of_mode, header)]
     return "\n".join(out)
 
 
@@ -167,9 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true", help="keep a size's data dir when it already holds its documents")
     p.add_argument("--chroma-host", default="", help="a Chroma server (REPORTQA_CHROMA_HOST); default: embedded")
     p.add_argument("--chroma-port", type=int, default=8000)
+    p.add_argument("--collection", default="", help="with --chroma-host: the collection to use (default: "
+                   "bench_scale_N per size); a server started on a copy of an embedded index has report_qa")
     p.add_argument("--questions", type=Path, default=QUESTIONS, help="question file (default: the external set)")
     p.add_argument("--limit", type=int, default=0, help="only the first LIMIT questions")
     p.add_argument("--skip-llm", action="store_true")
+    p.add_argument("--cold", action="store_true", help="empty the sentence-vector cache before the first pass")
     p.add_argument("--json", type=Path, help="also write the measurements here")
     args = p.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -183,11 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in args.docs:
         if args.chroma_host:  # one collection per size on the shared server
-            env["REPORTQA_COLLECTION"] = f"bench_scale_{n}"
+            env["REPORTQA_COLLECTION"] = args.collection or f"bench_scale_{n}"
         rows.append(measure_size(n, args, env, log))
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
-    print(report(rows, ["extractive"] + ([] if args.skip_llm else ["llm"]),
+    print(report(rows, ["extractive", "extractive_again"] + ([] if args.skip_llm else ["llm"]),
                  f"{args.chroma_host}:{args.chroma_port}" if args.chroma_host else ""))
     return 0
 

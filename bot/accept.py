@@ -46,11 +46,11 @@ def answering_figure(question: str, hits: Sequence[Hit], terms: Sequence[str],
     """For a question asking a quantity in some unit, when the quoted sentences state several
     figures in it, the one whose own words match the question clearly best ("3000多个图层", not
     "50多个市属部门", for "有多少个图层？"); None when there is no choice to make, or no clear one
-    ("从27岁提高到30岁": both figures have the same words)."""
-    unit = asked_unit(question)
-    if not unit:
+    ("从27岁提高到30岁": both figures have the same words). "增长了多少" names no unit: then every
+    figure of the clauses is a candidate (27.3%, not 5.4个百分点, for "对东盟…增长了多少")."""
+    if not asks_quantity(question):
         return None
-    ranked = ranked_figures(hits, terms, unit, weight)
+    ranked = ranked_figures(hits, terms, asked_unit(question), weight)
     if not ranked:
         return None
     best_score, best = ranked[0]

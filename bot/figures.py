@@ -19,7 +19,7 @@ from bot.lang import to_simplified
 
 # Units a count or amount is stated in, longest first so "亿元" wins over "亿".
 UNITS = sorted("""个 户 人次 人 场次 场 项 所 家 条 处 件 座 栋 名 张 元 万元 亿元 千米 公里 米 平方米 亩 吨 辆 天 次 批
-               类 片 套 台 艘 架 间 期 倍 % 岁 年 月 日 分 款 本 部 支 只 枚 份 株 棵 颗 篇 万人 余人 床 岗位 多个""".split(),
+               类 片 套 台 艘 架 间 期 倍 % 个百分点 百分点 岁 年 月 日 分 款 本 部 支 只 枚 份 株 棵 颗 篇 万人 余人 床 岗位 多个""".split(),
                key=len, reverse=True)
 # Measure words of a count: 5处 and 4个 complete communities add up.
 COUNT_UNITS = frozenset("个 项 所 家 条 处 件 座 栋 名 张 批 类 片 套 台 艘 架 间 款 本 部 支 只 枚 份 株 棵 颗 篇".split())
@@ -38,7 +38,7 @@ _CN_UNITS = {"个", "户", "人", "场", "项", "所", "家", "条", "处", "件
 # The unit a quantity question asks for ("多少户", "几处", "多少亿元"), longest first. A bare 万 or 亿
 # asks for a scale ("多少万"), matched by any figure written in that scale.
 _ASKED = sorted("""个 户 人次 人 场次 场 项 所 家 条 处 件 座 栋 名 张 床 套 间 亩 架 艘 台 枚 份 株 棵 颗 篇 批 辆 吨 米 公里 天 年 月
-                次 岁 倍 % 元 万元 亿元 万人 万 亿""".split(), key=len, reverse=True)
+                次 岁 倍 % 个百分点 百分点 元 万元 亿元 万人 万 亿""".split(), key=len, reverse=True)
 _ASKED_UNIT = re.compile(r"(?:多少|几)\s*(" + "|".join(map(re.escape, _ASKED)) + ")")
 
 
@@ -133,16 +133,22 @@ def _ordinal(text: str, m: re.Match) -> bool:
 def context_of(sentence: str, figure: Figure) -> str:
     """The words a figure belongs to: its stretch of the sentence between punctuation, enumeration
     commas included ("推动…整机二期等80个项目开工" for 80个 in "…80个项目开工、…80个项目竣工").
-    In "汽、柴油价格每吨分别提高240元、230元" each figure belongs to its own item before 分别:
-    230元 to "柴油价格每吨", 240元 to "汽(油价格每吨)"."""
+    A stretch that is only a change ("，增长27.3%") is about the stretch before it: "佛山对东盟进出口
+    892.8亿元，增长27.3%". In "汽、柴油价格每吨分别提高240元、230元" each figure belongs to its
+    own item before 分别: 230元 to "柴油价格每吨", 240元 to "汽(油价格每吨)"."""
     text = to_simplified(unicodedata.normalize("NFKC", sentence))
-    left = max((m.end() for m in _STRETCH_END.finditer(text, 0, figure.start)), default=0)
+    ends = [m.end() for m in _STRETCH_END.finditer(text, 0, figure.start)]
+    left = ends[-1] if ends else 0
+    if ends and text[left - 1] in "，," and _BARE_CHANGE.fullmatch(text[left:figure.start].strip()):
+        left = ends[-2] if len(ends) > 1 else 0
     right = next((m.start() for m in _STRETCH_END.finditer(text, figure.end)), len(text))
     return _respective(text, figure) or text[left:right]
 
 
 _CLAUSE_END = re.compile(r"[，,；;。：:！？]")
 _STRETCH_END = re.compile(r"[，,；;。：:！？、]")  # a clause end, or an enumeration comma
+# A change with no subject of its own: "增长", "同比下降", "比上年提高了".
+_BARE_CHANGE = re.compile(r"(?:同比|环比|比上年|较上年|比去年|较去年)?(?:增长|下降|减少|增加|提高|上升|回落|下滑)了?")
 
 
 def _respective(text: str, figure: Figure) -> str:

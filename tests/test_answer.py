@@ -252,6 +252,9 @@ def test_the_model_must_give_the_figure_the_question_asks_for_when_the_clause_ha
         "both figures have the same words: no clear choice, the model's is kept"
     assert answering_figure("数据库有多少个图层？", [hit("3000多个图层")], ["图层"], lambda t: 1.0) is None, "one figure"
     assert answering_figure("数据库有哪些图层？", wuhan, terms, lambda t: 1.0) is None, "no quantity asked"
+    foshan = [hit("上半年，佛山对东盟进出口892.8亿元，增长27.3%，拉动同期佛山外贸增长5.4个百分点。")]
+    found = answering_figure("佛山对东盟进出口增长了多少？", foshan, ["佛山", "东盟", "进出口", "增长"], lambda t: 1.0)
+    assert found.figure.text == "27.3%", "no unit asked: every figure is a candidate, the growth's words win"
 
 
 def test_a_quantity_question_needs_a_figure_when_the_quoted_clause_states_one():

@@ -109,3 +109,18 @@ def test_a_bare_scale_is_answered_by_any_figure_in_that_scale():
     wan, hu = parse_figures("新增就业2.8万人,回迁2300余户")
     assert unit_matches(wan, "万") and not unit_matches(hu, "万")
     assert unit_matches(hu, "户") and not unit_matches(hu, "人")
+
+
+def test_a_bare_change_belongs_to_the_stretch_before_it():
+    s = "上半年，佛山对东盟进出口892.8亿元，增长27.3%，拉动同期佛山外贸增长5.4个百分点。"
+    growth, pull = [f for f in parse_figures(s) if f.unit in ("%", "个百分点")]
+    assert context_of(s, growth) == "佛山对东盟进出口892.8亿元,增长27.3%"  # NFKC: the comma is narrow
+    assert context_of(s, pull) == "拉动同期佛山外贸增长5.4个百分点"
+    s = "税收收入增长8%"  # the change has its subject
+    assert context_of(s, parse_figures(s)[0]) == s
+
+
+def test_percentage_points_are_a_unit_not_a_count():
+    (f,) = parse_figures("拉动外贸增长5.4个百分点")
+    assert (f.text, f.unit, f.kind) == ("5.4个百分点", "个百分点", "个百分点")
+    assert asked_unit("提高了多少个百分点？") == "个百分点"

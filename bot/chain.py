@@ -19,11 +19,11 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from bot import compose as C
 from bot import verify as V
 from bot.accept import asks_quantity, rejection
-from bot.alias import with_aliases
 from bot.composite import Composed, answer_parts, compose
 from bot.condense import condense, is_follow_up
 from bot.gather import clause_quote
 from bot.lang import EN, HANS, HANT, detect, has_chinese, numbers, to_script
+from bot.names import as_sourced
 from bot.plan import LOOKUP, Part, Plan, plan
 from bot.refuse import NOT_GIVEN, Thresholds, refusal_reason
 from bot.retrieve import HybridRetriever, Retrieval
@@ -273,7 +273,7 @@ class Answerer:
                 question, standalone, retrieval, script, timings, t0,
                 f"the model's answer {rejected}; showing the sources instead", understood))
             return
-        text, notice = to_script(with_aliases(verified.text, verified.hits), answer_script), ""
+        text, notice = to_script(as_sourced(verified.text, verified.hits), answer_script), ""
         if script == EN:
             text, notice = self._translate(text)
         yield Event("answer", answer=Answer(

@@ -1,4 +1,4 @@
-from bot.alias import with_aliases
+from bot.names import as_sourced, with_aliases, with_places
 from bot.types import Hit
 from corpus.types import Sentence
 
@@ -23,3 +23,15 @@ def test_nothing_changes_without_the_name_or_when_the_alias_is_there():
 def test_a_bracketed_figure_is_not_an_alias():
     h = hit("全年完成投资120亿元（同比增长8%）。")
     assert with_aliases("完成投资120亿元。", [h]) == "完成投资120亿元。"
+
+
+def test_a_place_keeps_the_places_its_source_writes_before_it():
+    h = hit("近日，陕西西安市发放500万元体育类电子消费券。")
+    assert with_places("西安市[1]。", [h]) == "陕西西安市[1]。"
+    assert with_places("陕西西安市发放了消费券[1]。", [h]) == "陕西西安市发放了消费券[1]。"
+    assert with_places("广元市[1]。", [h]) == "广元市[1]。"
+
+
+def test_as_sourced_applies_both():
+    h = hit("总部位于阿联酋迪拜的纽顿集团（NWTN集团）投资恒大汽车。")
+    assert as_sourced("总部在迪拜的纽顿集团[1]。", [h]) == "总部在阿联酋迪拜的纽顿集团（NWTN集团）[1]。"

@@ -94,17 +94,22 @@ def asked_focus(question: str) -> str:
 def _focus(question: str) -> tuple[str, bool]:
     """The asked noun, and whether it is measured or counted ("财政收入是多少", "几个完整社区"), so
     that the answer must say it, rather than a kind whose member answers ("哪个城市": 青岛)."""
+    terms, measured = _asked_terms(question)
+    terms = [t for t in terms if t not in _GENERIC_FOCUS]
+    if not terms:
+        return "", False
+    return (terms[-1], True) if measured == "before" else (terms[0], measured == "counted")
+
+
+def _asked_terms(question: str) -> tuple[list[str], str]:
+    """The words of the noun a question asks about, generic ones included ("原因" in "什么原因"),
+    and how it asks: "which" (哪个城市), "counted" (几个社区) or "before" (财政收入是多少)."""
     q = normalize(question)
     m = _FOCUS_AFTER.search(q)
     if m:
-        terms = [t for t in content_terms(m.group("noun")) if t not in _GENERIC_FOCUS]
-        return (terms[0], not m.group("which")) if terms else ("", False)
+        return content_terms(m.group("noun")), "which" if m.group("which") else "counted"
     m = _FOCUS_BEFORE.search(q)
-    if m:
-        terms = [t for t in content_terms(m.group("before")) if t not in _GENERIC_FOCUS]
-        if terms:
-            return terms[-1], True
-    return "", False
+    return (content_terms(m.group("before")), "before") if m else ([], "")
 
 
 def names(sentence: str, term: str) -> bool:
@@ -115,18 +120,17 @@ def names(sentence: str, term: str) -> bool:
 # not given, so there is nothing to answer with (a question that itself asks why not is left alone).
 _NEGATION = r"(?:未|不|没|没有|尚未|并未|从未|未曾|拒绝)"
 _DISCLOSE = ("给出", "公布", "披露", "透露", "说明", "提供", "公开", "回应", "解释", "告知")
-_ASKED_NOUN = re.compile(r"(?:什么|哪些|哪个|何种)(?P<noun>[\u4e00-\u9fff]{2})|(?P<before>[\u4e00-\u9fff]{2})(?:是多少|有多少|是什么)")
 
 
 def not_given(question: str, evidence: list[str]) -> bool:
     """Every sentence that names the asked noun says it was not given (未给出…原因, 未披露…金额)."""
     q = normalize(question)
-    m = _ASKED_NOUN.search(q)
+    terms, how = _asked_terms(question)
     verbs = [v for v in _DISCLOSE if v in q] or list(_DISCLOSE)
     refused = _NEGATION + "(?:" + "|".join(verbs) + ")"
-    if not m or re.search(refused + r"|为什么|为何|为啥", q):
+    if not terms or re.search(refused + r"|为什么|为何|为啥", q):
         return False
-    noun = m.group("noun") or m.group("before")
+    noun = terms[-1] if how == "before" else terms[0]
     denial = re.compile(refused + r"[^，,。；;]{0,6}?" + re.escape(noun))
     about = [normalize(e) for e in evidence if noun in normalize(e)]
     return bool(about) and all(denial.search(e) for e in about)

@@ -400,12 +400,17 @@ class HybridRetriever(BaseRetriever):
         ranked: list[int] = []
         best: dict[int, float] = {}
         asked = k_dense * (FILTER_WIDEN if only else 2)
-        live = [h for h in search(self.index.store, vector, asked)
+        live = [h for h in search(self.index.store, vector, asked, vectors=True)
                 # a chunk of a version being written (or left by a killed run) is not visible yet
                 if snap.versions.get(h.metadata.get("doc_id")) == h.metadata.get("version")
                 and (not only or not only.doc_ids or h.metadata.get("doc_id") in only.doc_ids)]
         for hit in live[:k_dense]:
             meta = hit.metadata
+            if meta["first_sentence"] == meta["last_sentence"] and hit.vector:
+                # A chunk of one sentence is that sentence embedded alone: no need to embed it again.
+                pos = snap.position.get((meta["doc_id"], meta["first_sentence"]))
+                if pos is not None:
+                    snap.vectors.setdefault(pos, list(hit.vector))
             for idx in range(meta["first_sentence"], meta["last_sentence"] + 1):
                 pos = snap.position.get((meta["doc_id"], idx))
                 if pos is not None and pos not in best and (not only or only.passes(snap.sentences[pos])):
@@ -444,7 +449,8 @@ class HybridRetriever(BaseRetriever):
 
     def _similarities(self, vector: Sequence[float], positions: Sequence[int], snap: _Snapshot) -> list[float]:
         """Cosine of ``vector`` and each sentence embedded alone; sentence vectors are computed
-        once per snapshot, on demand."""
+        once per snapshot, on demand (a sentence that is a chunk of its own has its stored vector
+        already, from the dense search)."""
         missing = [p for p in dict.fromkeys(positions) if p not in snap.vectors]
         if missing:
             for p, v in zip(missing, self._sentence_vectors().get([snap.sentences[p].text for p in missing])):

@@ -44,18 +44,22 @@ class DenseHit:
     text: str
     metadata: dict
     score: float  # cosine similarity, higher is closer
+    vector: tuple[float, ...] = ()  # the chunk's stored embedding, when asked for
 
 
-def search(store, query_vector: list[float], k: int) -> list[DenseHit]:
-    """Top-k chunks by cosine similarity to an already embedded query."""
+def search(store, query_vector: list[float], k: int, vectors: bool = False) -> list[DenseHit]:
+    """Top-k chunks by cosine similarity to an already embedded query (``vectors``: with their
+    stored embeddings)."""
     collection = store._collection  # langchain-chroma keeps the raw collection here
     count = collection.count()
     if count == 0:
         return []
     res = collection.query(query_embeddings=[query_vector], n_results=min(k, count),
-                           include=["documents", "metadatas", "distances"])
-    return [DenseHit(cid, doc, meta, 1.0 - dist)
-            for cid, doc, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
+                           include=["documents", "metadatas", "distances"] + (["embeddings"] if vectors else []))
+    stored = res["embeddings"][0] if vectors else [()] * len(res["ids"][0])
+    return [DenseHit(cid, doc, meta, 1.0 - dist, tuple(float(x) for x in vec))
+            for cid, doc, meta, dist, vec in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
+                                                 res["distances"][0], stored)]
 
 
 def count(store) -> int:

@@ -225,3 +225,18 @@ def test_this_year_in_a_question_about_a_dated_article_is_the_articles_year(sett
     answer = a.ask("今年上半年有多少台车辆享受了鄂黄长江大桥的免费优惠？")
     assert not answer.refused and "415万台" in answer.text
     assert a.ask("2026年上半年有多少台车辆享受了鄂黄长江大桥的免费优惠？").refused  # a year named is that year
+
+
+def test_a_sentence_that_is_a_chunk_of_its_own_is_not_embedded_again(settings, fake_embeddings, tmp_path):
+    doc = tmp_path / "short.txt"
+    doc.write_text("2026年城镇新增就业2.8万人。\n\n2025年新增就业3.19万人。\n\n全年完成固定资产投资120亿元。\n", encoding="utf-8")
+    idx = Index(settings.with_(chunk_chars=20), embeddings=fake_embeddings)  # one sentence per chunk
+    idx.build([doc])
+    a = answerer(settings, idx)
+    retrieval = a.retriever.retrieve("2026年城镇新增就业多少人？")
+    before = fake_embeddings.embedded
+    sims = a.retriever.sentence_similarity(retrieval)
+    assert fake_embeddings.embedded == before, "the chunks' stored vectors were used"
+    for i, h in enumerate(retrieval.hits):
+        direct = sum(x * y for x, y in zip(retrieval.vector, fake_embeddings.embed_documents([h.sentence.text])[0]))
+        assert sims[i] == pytest.approx(direct, abs=1e-6)

@@ -94,11 +94,11 @@ def asked_focus(question: str) -> str:
 def _focus(question: str) -> tuple[str, bool]:
     """The asked noun, and whether it is measured or counted ("财政收入是多少", "几个完整社区"), so
     that the answer must say it, rather than a kind whose member answers ("哪个城市": 青岛)."""
-    terms, measured = _asked_terms(question)
+    terms, how = _asked_terms(question)
     terms = [t for t in terms if t not in _GENERIC_FOCUS]
     if not terms:
         return "", False
-    return (terms[-1], True) if measured == "before" else (terms[0], measured == "counted")
+    return (terms[-1], True) if how == "before" else (terms[0], how == "counted")
 
 
 def _asked_terms(question: str) -> tuple[list[str], str]:

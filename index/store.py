@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from index.settings import Settings
 
 
@@ -56,8 +58,8 @@ def search(store, query_vector: list[float], k: int, vectors: bool = False) -> l
         return []
     res = collection.query(query_embeddings=[query_vector], n_results=min(k, count),
                            include=["documents", "metadatas", "distances"] + (["embeddings"] if vectors else []))
-    stored = res["embeddings"][0] if vectors else [()] * len(res["ids"][0])
-    return [DenseHit(cid, doc, meta, 1.0 - dist, tuple(float(x) for x in vec))
+    stored = np.asarray(res["embeddings"][0], dtype=np.float64).tolist() if vectors else [()] * len(res["ids"][0])
+    return [DenseHit(cid, doc, meta, 1.0 - dist, tuple(vec))
             for cid, doc, meta, dist, vec in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
                                                  res["distances"][0], stored)]
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot import verify as V
-from bot.figures import asked_unit, parse_figures
+from bot.figures import asked_predicate, asked_unit, parse_figures
 from bot.gather import Found, ranked_figures
-from bot.retrieve import Retrieval
+from bot.lang import normalize
+from bot.retrieve import Retrieval, term_match
 from bot.types import Hit, strip_markers
 
 
@@ -53,9 +54,20 @@ def answering_figure(question: str, hits: Sequence[Hit], terms: Sequence[str],
     ranked = ranked_figures(hits, terms, asked_unit(question), weight)
     if not ranked:
         return None
-    best_score, best = ranked[0]
-    rivals = [score for score, found in ranked[1:] if _value(found) != _value(best)]
-    return best if rivals and best_score > rivals[0] + 1e-9 else None
+    # What the question says of the counted things decides first ("多少名患者显示出了抗肿瘤响应":
+    # 9名 "观察到了抗肿瘤响应", not 14名 "患者参加", though 14名's clause shares more of its words).
+    predicate = [t for t in terms if t in asked_predicate(question)]
+    keyed = [((_said(found, predicate, weight), score), found) for score, found in ranked]
+    keyed.sort(key=lambda x: x[0], reverse=True)  # stable: the first stated still wins a tie
+    (said, score), best = keyed[0]
+    rivals = [key for key, found in keyed[1:] if _value(found) != _value(best)]
+    return best if rivals and (said, score) > (rivals[0][0], rivals[0][1] + 1e-9) else None
+
+
+def _said(found: Found, predicate: Sequence[str], weight: Callable[[str], float]) -> float:
+    """How much of the question's predicate the figure's own words say (0 without one)."""
+    context = normalize(found.context)
+    return round(sum(weight(t) * term_match(t, context) for t in predicate), 6)
 
 
 def _value(found: Found) -> tuple:

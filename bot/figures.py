@@ -48,6 +48,21 @@ def asked_unit(question: str) -> str:
     return m.group(1) if m else ""
 
 
+def asked_predicate(question: str) -> str:
+    """What a quantity question says of the things it counts: the words from the first verb after
+    the asked unit and its noun ("显示出了抗肿瘤响应" in "对多少名晚期子宫内膜癌患者显示出了抗肿瘤
+    响应？"); "" when the question ends with what it counts ("有多少个图层？")."""
+    import jieba.posseg
+
+    text = to_simplified(unicodedata.normalize("NFKC", question))
+    m = _ASKED_UNIT.search(text)
+    if not m:
+        return ""
+    tokens = list(jieba.posseg.cut(text[m.end():]))
+    verb = next((i for i, t in enumerate(tokens) if t.flag.startswith("v")), len(tokens))
+    return "".join(t.word for t in tokens[verb:]).strip("？?。！! ")
+
+
 _APPROX = {"约", "近", "余", "多", "以上", "左右", "超过", "突破", "不少于", "不低于", "逾"}
 
 

@@ -255,6 +255,10 @@ def test_the_model_must_give_the_figure_the_question_asks_for_when_the_clause_ha
     foshan = [hit("上半年，佛山对东盟进出口892.8亿元，增长27.3%，拉动同期佛山外贸增长5.4个百分点。")]
     found = answering_figure("佛山对东盟进出口增长了多少？", foshan, ["佛山", "东盟", "进出口", "增长"], lambda t: 1.0)
     assert found.figure.text == "27.3%", "no unit asked: every figure is a candidate, the growth's words win"
+    trial = [hit("该试验有14名晚期子宫内膜癌患者参加,在9名患者中观察到了抗肿瘤响应,8名患者的病情稳定了下来。")]
+    terms = ["试验", "晚期", "子宫", "内膜", "患者", "显示", "抗肿瘤", "响应"]
+    found = answering_figure("试验中对多少名晚期子宫内膜癌患者显示出了抗肿瘤响应？", trial, terms, lambda t: 1.0)
+    assert found.figure.text == "9名", "what is said of the counted patients decides, not how many words 14名 shares"
 
 
 def test_a_quantity_question_needs_a_figure_when_the_quoted_clause_states_one():

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from bot.arith import AVERAGE, DIFF, MORE, RATIO, SUM, CannotCompute, compute
-from bot.figures import asked_unit, context_of, format_number, parse_figures
+from bot.figures import asked_predicate, asked_unit, context_of, format_number, parse_figures
 from bot.gather import unit_matches
 
 
@@ -124,3 +124,10 @@ def test_percentage_points_are_a_unit_not_a_count():
     (f,) = parse_figures("拉动外贸增长5.4个百分点")
     assert (f.text, f.unit, f.kind) == ("5.4个百分点", "个百分点", "个百分点")
     assert asked_unit("提高了多少个百分点？") == "个百分点"
+
+
+def test_the_predicate_is_what_a_question_says_of_what_it_counts():
+    assert asked_predicate("NP137对多少名晚期子宫内膜癌患者显示出了抗肿瘤响应？") == "显示出了抗肿瘤响应"
+    assert asked_predicate("2026年计划有多少个项目开工？") == "开工"
+    assert asked_predicate("数据库有多少个图层？") == ""
+    assert asked_predicate("新增就业多少人") == ""

@@ -11,9 +11,8 @@ from collections.abc import Callable, Sequence
 
 from bot import verify as V
 from bot.figures import asked_predicate, asked_unit, parse_figures
-from bot.gather import Found, ranked_figures
-from bot.lang import normalize
-from bot.retrieve import Retrieval, term_match
+from bot.gather import Found, ranked_figures, words_matched
+from bot.retrieve import Retrieval
 from bot.types import Hit, strip_markers
 
 
@@ -66,8 +65,7 @@ def answering_figure(question: str, hits: Sequence[Hit], terms: Sequence[str],
 
 def _said(found: Found, predicate: Sequence[str], weight: Callable[[str], float]) -> float:
     """How much of the question's predicate the figure's own words say (0 without one)."""
-    context = normalize(found.context)
-    return round(sum(weight(t) * term_match(t, context) for t in predicate), 6)
+    return round(words_matched(found.context, predicate, weight), 6)
 
 
 def _value(found: Found) -> tuple:

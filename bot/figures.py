@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.lang import to_simplified
+from bot.lang import tagged, to_simplified
 
 # Units a count or amount is stated in, longest first so "亿元" wins over "亿".
 UNITS = sorted("""个 户 人次 人 场次 场 项 所 家 条 处 件 座 栋 名 张 元 万元 亿元 千米 公里 米 平方米 亩 吨 辆 天 次 批
@@ -52,15 +52,13 @@ def asked_predicate(question: str) -> str:
     """What a quantity question says of the things it counts: the words from the first verb after
     the asked unit and its noun ("显示出了抗肿瘤响应" in "对多少名晚期子宫内膜癌患者显示出了抗肿瘤
     响应？"); "" when the question ends with what it counts ("有多少个图层？")."""
-    import jieba.posseg
-
     text = to_simplified(unicodedata.normalize("NFKC", question))
     m = _ASKED_UNIT.search(text)
     if not m:
         return ""
-    tokens = list(jieba.posseg.cut(text[m.end():]))
-    verb = next((i for i, t in enumerate(tokens) if t.flag.startswith("v")), len(tokens))
-    return "".join(t.word for t in tokens[verb:]).strip("？?。！! ")
+    words = tagged(text[m.end():])
+    verb = next((i for i, (_, flag) in enumerate(words) if flag.startswith("v")), len(words))
+    return "".join(word for word, _ in words[verb:]).strip("？?。！! ")
 
 
 _APPROX = {"约", "近", "余", "多", "以上", "左右", "超过", "突破", "不少于", "不低于", "逾"}

@@ -182,10 +182,15 @@ def ranked_figures(hits: Sequence[Hit], terms: Sequence[str], unit: str, weight:
             if unit and not unit_matches(f, unit):
                 continue
             context = context_of(h.sentence.text, f)
-            ctx = normalize(context)
-            score = sum(weight(t) * term_match(t, ctx) for t in terms) / total + 0.15 * (depth - rank) / depth
+            score = words_matched(context, terms, weight) / total + 0.15 * (depth - rank) / depth
             scored.append((score, Found(f, h, context)))
     return sorted(scored, key=lambda x: -x[0])  # stable: the first stated wins a tie
+
+
+def words_matched(context: str, terms: Sequence[str], weight: Callable[[str], float]) -> float:
+    """How much of ``terms`` (each by its weight) a figure's own words ``context`` hold."""
+    ctx = normalize(context)
+    return sum(weight(t) * term_match(t, ctx) for t in terms)
 
 
 def unit_matches(f: Figure, unit: str) -> bool:

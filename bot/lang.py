@@ -61,6 +61,17 @@ def normalize(text: str) -> str:
     return to_simplified(text).lower()
 
 
+def tagged(text: str) -> list[tuple[str, str]]:
+    """Words with their part of speech, as jieba tags them: [("陕西", "ns"), ("发放", "v"), ...]."""
+    import logging
+
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    return [(t.word, t.flag) for t in jieba.posseg.cut(text)]
+
+
 def tokens(text: str) -> list[str]:
     """Unigrams and bigrams of Chinese characters, numbers and latin words, script-insensitive.
 

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from bot.lang import to_simplified
+from bot.lang import tagged, to_simplified
 from bot.types import Hit
 
 _BRACKETED = re.compile(r"\(([^()\d。，,；;：:]{1,20})\)")  # NFKC has made （） narrow
@@ -63,12 +63,10 @@ def with_places(answer: str, hits: Sequence[Hit]) -> str:
 
 def _place_runs(text: str) -> list[list[str]]:
     """Consecutive place names (jieba's ``ns``), two or more: [["陕西", "西安市"]]."""
-    import jieba.posseg
-
     runs, run = [], []
-    for token in jieba.posseg.cut(text):
-        if token.flag == "ns":
-            run.append(token.word)
+    for word, flag in tagged(text):
+        if flag == "ns":
+            run.append(word)
             continue
         if len(run) > 1:
             runs.append(run)

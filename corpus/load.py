@@ -9,7 +9,6 @@ with more sentences than ``max_sentences`` is refused before it is cleaned and t
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
 import io
 import logging
@@ -18,11 +17,10 @@ import warnings
 import unicodedata
 import zipfile
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from corpus.clean import clean
+from corpus.decode import TEXT_BOMS, decode
 from corpus.errors import (CorpusError, EmptyDocument, FileTooLarge, MissingFile, PasswordProtected,
                            TooManySentences, UndecodableFile, UnsupportedFormat)
 from corpus.period import tag_periods
@@ -73,9 +71,6 @@ _BINARY_SIGNATURES = (
     (b"\xd0\xcf\x11\xe0", "an old Office (.doc/.xls) file"), (b"%!PS", "a PostScript file"),
     (b"SQLite format 3", "an SQLite database"), (b"\x00asm", "a WebAssembly module"),
 )
-_TEXT_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-              (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-_CJK_LEGACY = ("gb18030", "cp950", "big5hkscs")  # tried in this order; a tie keeps the earlier one
 _HTML_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
 
 
@@ -203,7 +198,7 @@ def _sniff(data: bytes, name: str) -> str:
     for magic, what in _BINARY_SIGNATURES:
         if head.startswith(magic) and (controls or not magic.isascii()):
             raise UnsupportedFormat(f"{name}: content is {what}, not a document")
-    if not any(head.startswith(bom) for bom, _ in _TEXT_BOMS) and b"\x00" in data:
+    if not any(head.startswith(bom) for bom, _ in TEXT_BOMS) and b"\x00" in data:
         raise UnsupportedFormat(f"{name}: binary data (NUL bytes), not a text document")
     return "text"
 
@@ -237,50 +232,6 @@ def _extract(data: bytes, name: str, kind: str, limits: Limits) -> tuple[str, st
     if kind == "md":
         return markdown_text(text), encoding, kind
     return text, encoding, kind
-
-
-def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Decode text bytes: BOM, strict UTF-8, else the better of GB18030 and Big5.
-
-    "Better" is the decoding whose Han characters are more often common ones (the wrong one
-    turns text into rare characters). Raises UndecodableFile when none fits.
-    """
-    for bom, codec in _TEXT_BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec), codec.removesuffix("-sig")
-            except UnicodeDecodeError as e:
-                raise UndecodableFile(f"{name}: starts with a {codec} mark but is not valid {codec}") from e
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best: tuple[float, str, str] | None = None
-    for codec in _CJK_LEGACY:
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        score = _common_share(text)
-        if best is None or score > best[0]:
-            best = (score, codec, text)
-    if best is None:
-        raise UndecodableFile(f"{name}: not valid UTF-8, GB18030 or Big5 text")
-    return best[2], best[1]
-
-
-def _common_share(text: str) -> float:
-    han = [c for c in text if unicodedata.category(c) in ("Lo", "Co") and ord(c) >= 0x2E80]
-    if not han:
-        return 0.0
-    common = _common_hanzi()
-    return sum(c in common for c in han) / len(han)
-
-
-@lru_cache(maxsize=1)
-def _common_hanzi() -> frozenset[str]:
-    lines = resources.files("corpus").joinpath("common_hanzi.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset("".join(line for line in lines if not line.startswith("#")))
 
 
 def _binary_text(text: str) -> bool:

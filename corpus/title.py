@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import re
 
+from corpus.decode import decode
+
 HEADLINE_MAX_CHARS = 40
 TITLE_MAX_CHARS = 60
 _SENTENCE_END = ("。", "！", "？", "；", ";", "!", "?", "：", ":")
@@ -37,8 +39,6 @@ def property_title(data: bytes, kind: str, name: str) -> str:
     """The title the file itself declares, or "" (a damaged property is simply no title)."""
     try:
         if kind == "html":
-            from corpus.load import decode  # here, not at the top: load imports this module
-
             m = _HTML_TITLE.search(data[:65536])
             return " ".join(decode(m.group(1), name)[0].split()) if m else ""
         if kind == "docx":

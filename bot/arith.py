@@ -1,6 +1,6 @@
 """Arithmetic on cited figures, done by code (never by the model), with the working shown.
 
-    >>> from bot.figures import parse_figures
+    >>> from corpus.figures import parse_figures
     >>> a, b = parse_figures("80个项目开工")[0], parse_figures("80个项目竣工")[0]
     >>> compute("sum", [a, b], ["[1]", "[2]"]).text
     '80个[1] + 80个[2] = 160个'
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.figures import Figure, format_number
+from corpus.figures import Figure, format_number
 
 SUM, DIFF, RATIO, AVERAGE, MORE = "sum", "diff", "ratio", "average", "more"
 OPS = (SUM, DIFF, RATIO, AVERAGE, MORE)

@@ -22,7 +22,7 @@ from bot.accept import asks_quantity, rejection
 from bot.composite import Composed, answer_parts, compose
 from bot.condense import condense, is_follow_up
 from bot.gather import clause_quote
-from bot.lang import EN, HANS, HANT, detect, has_chinese, numbers, to_script
+from corpus.lang import EN, HANS, HANT, detect, has_chinese, numbers, to_script
 from bot.names import as_sourced
 from bot.plan import LOOKUP, Part, Plan, plan
 from bot.refuse import NOT_GIVEN, Thresholds, refusal_reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.lang import EN, HANS, HANT, to_script
+from corpus.lang import EN, HANS, HANT, to_script
 from bot.types import Citation, Hit
 from corpus.types import ACHIEVED, PLANNED
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from bot import arith
 from bot.compose import label, pick_evidence
 from bot.gather import Found, clause_quote, expand_topic_lines, gather, outline, pick_figure, quoted, rare_terms
-from bot.lang import EN, to_script
+from corpus.lang import EN, to_script
 from bot.plan import COMPUTE, GENERIC, Part, Plan
 from bot.refuse import Thresholds, refusal_reason
 from bot.retrieve import Retrieval, content_terms

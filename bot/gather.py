@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.figures import COUNT_UNITS, Figure, context_of, parse_figures
-from bot.lang import normalize, pinyin
+from corpus.figures import COUNT_UNITS, Figure, context_of, parse_figures
+from corpus.lang import normalize, pinyin
 from bot.retrieve import term_match
 from bot.types import Hit
 from corpus.types import Sentence

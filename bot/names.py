@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from bot.lang import tagged, to_simplified
+from corpus.lang import tagged, to_simplified
 from bot.types import Hit
 
 _BRACKETED = re.compile(r"\(([^()\d。，,；;：:]{1,20})\)")  # NFKC has made （） narrow

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from bot.arith import AVERAGE, DIFF, MORE, RATIO, SUM
-from bot.figures import asked_unit
-from bot.lang import has_chinese, normalize
+from corpus.figures import asked_unit
+from corpus.lang import has_chinese, normalize
 from bot.retrieve import content_terms
 
 LOOKUP, LIST, COMPARE, COMPUTE, MULTI = "lookup", "list", "compare", "compute", "multi"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.figures import asked_unit
-from bot.lang import EN, normalize, pinyin
+from corpus.figures import asked_unit
+from corpus.lang import EN, normalize, pinyin
 from bot.retrieve import Retrieval, content_terms, term_match
 
 

@@ -21,7 +21,7 @@ from pydantic import ConfigDict
 
 import numpy as np
 
-from bot.lang import has_chinese, normalize, pinyin, syllable, tokens
+from corpus.lang import has_chinese, normalize, pinyin, syllable, tokens
 from bot.scope import Scope, question_scope, scope_factor
 from bot.types import Filter, Hit
 from corpus.types import Sentence
@@ -42,7 +42,7 @@ QUERY_CACHE = 256  # query embeddings kept (a few KB each)
 DOCUMENT_CACHE = 4096  # documents whose year (what 今年 means there) is kept
 FILTER_WIDEN = 8  # a filtered question asks Chroma for this many times k_dense chunks
 _YEARISH = re.compile(r"(?:19|20)\d{2}年?")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # each one a unit of bot.lang.tokens
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # each one a unit of corpus.lang.tokens
 TOKENIZER = "lang.tokens/1"  # names the tokens the persisted lexical index holds: change with them
 
 

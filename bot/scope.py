@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.lang import normalize
+from corpus.lang import normalize
 from corpus.types import ACHIEVED, PLANNED, UNKNOWN, Sentence
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")

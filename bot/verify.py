@@ -8,8 +8,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.figures import Figure, parse_figures
-from bot.lang import has_chinese, normalize, numbers
+from corpus.figures import Figure, parse_figures
+from corpus.lang import has_chinese, normalize, numbers
 from bot.retrieve import coverage
 from bot.types import Hit, strip_markers
 

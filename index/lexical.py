@@ -2,7 +2,7 @@
 each token's postings, persisted under the data dir and keyed by the catalog state, so a process
 loads it instead of rebuilding it and a changed set of documents rebuilds it once.
 
-The tokenizer is the reader's (``bot.lang.tokens``): this module only stores what it is given,
+The tokenizer is the reader's (``corpus.lang.tokens``): this module only stores what it is given,
 and the key must name the tokenizer's version with the catalog state.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ import pytest
 
 from bot import compose, refuse, verify
 from bot.condense import condense
-from bot.lang import EN, HANS, HANT, detect, normalize, tokens
+from corpus.lang import EN, HANS, HANT, detect, normalize, tokens
 from bot.retrieve import Retrieval, content_terms, coverage, rrf
 from bot.scope import Scope, question_scope, scope_factor
 from bot.types import Answer, Citation, Hit

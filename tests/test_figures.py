@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from bot.arith import AVERAGE, DIFF, MORE, RATIO, SUM, CannotCompute, compute
-from bot.figures import asked_predicate, asked_unit, context_of, format_number, parse_figures
+from corpus.figures import asked_predicate, asked_unit, context_of, format_number, parse_figures
 from bot.gather import unit_matches
 
 

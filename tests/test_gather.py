@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from bot import refuse
 from bot.gather import clause_quote, expand_topic_lines, gather, outline, pick_figure, quoted, rare_terms
-from bot.lang import HANS, pinyin, tokens
+from corpus.lang import HANS, pinyin, tokens
 from bot.retrieve import Retrieval, _Snapshot, respell
 from bot.scope import Scope, question_scope, scope_factor
 from bot.types import Hit

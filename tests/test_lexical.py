@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bot.gather import outline
-from bot.lang import normalize, pinyin, syllable, tokens
+from corpus.lang import normalize, pinyin, syllable, tokens
 from bot.retrieve import HybridRetriever, _Snapshot, _spaced_runs
 from corpus.types import PLANNED
 from index.build import Index

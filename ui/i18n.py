@@ -217,7 +217,7 @@ EN_TABLE = {
 
 @lru_cache(maxsize=1)
 def tables() -> dict[str, dict[str, str]]:
-    from bot.lang import to_traditional
+    from corpus.lang import to_traditional
 
     check()
     return {HANS: ZH, HANT: {k: to_traditional(v) for k, v in ZH.items()}, EN: EN_TABLE}

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.lang import tagged, to_simplified
+from corpus.lang import tagged, to_simplified
 
 # Units a count or amount is stated in, longest first so "亿元" wins over "亿".
 UNITS = sorted("""个 户 人次 人 场次 场 项 所 家 条 处 件 座 栋 名 张 元 万元 亿元 千米 公里 米 平方米 亩 吨 辆 天 次 批

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from corpus.figures import COUNT_UNITS, Figure, context_of, parse_figures
+from corpus.figures import Figure, context_of, parse_figures, unit_matches
 from corpus.lang import normalize, pinyin
 from bot.retrieve import term_match
 from bot.types import Hit
@@ -191,13 +191,3 @@ def words_matched(context: str, terms: Sequence[str], weight: Callable[[str], fl
     """How much of ``terms`` (each by its weight) a figure's own words ``context`` hold."""
     ctx = normalize(context)
     return sum(weight(t) * term_match(t, ctx) for t in terms)
-
-
-def unit_matches(f: Figure, unit: str) -> bool:
-    """Asked "多少户" matches 2300余户; "多少亿元" matches 1300亿元; "多少人" matches 2.8万人."""
-    shown = f.scale + f.base_unit
-    if unit == "个" and f.base_unit in COUNT_UNITS:  # "几个" asks for a count, whatever it counts in
-        return True
-    return (unit in (f.unit, shown, f.base_unit) or (unit.startswith(("万", "亿")) and unit[1:] == f.base_unit)
-            or f.unit.startswith(unit)  # "多少场" is answered by 1000余场次
-            or (unit in ("万", "亿") and f.scale == unit))  # "多少万" by 2.8万人

@@ -41,8 +41,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
+from corpus.lang import to_simplified as _t2s
+from corpus.lexicon import SENTENCE_ACHIEVED, SENTENCE_PLANNED
 from corpus.types import ACHIEVED, PLANNED, UNKNOWN, Sentence
 
 LOOKAHEAD = 3  # how many lines ahead an uncued paragraph opening looks for its scope
@@ -55,13 +56,8 @@ _TARGET_YEAR = re.compile(r"(?<![\d.到至])((?:19|20)\d{2})年[^，,。；;：:
 _BASELINE_BEFORE = ("比", "较", "与", "同比", "相比", "较之")
 _BASELINE_AFTER = ("水平", "同期")
 
-# 将 as the future marker, not the noun of 名将/大将/将军 ("general").
-_PLANNED_CUES = re.compile(r"(?<![即名大上中少主老干猛武])将(?![近军领士])|即将|推动|明年"
-                           r"|(?:^|[，,；;：:。们区市])要(?![求素点闻害])|目标|预期|计划|力争|确保|争取|预计")
-_HEADING_PLANNED_CUES = re.compile(_PLANNED_CUES.pattern + r"|达到")
+_HEADING_PLANNED = re.compile(SENTENCE_PLANNED.pattern + r"|达到")
 _AROUND_NUMBER = re.compile(r"\d[\d.]*[^\d，,。；;、]{0,4}(?:以上|左右)")
-_ACHIEVED_CUES = re.compile(r"这一年|过去的?一年|全年实现|完成|(?<!而)已|顺利|通过[^，,。；;]{0,12}验收"
-                            r"|建成通车|同比|累计|去年")
 _THIS_PAST_YEAR = re.compile(r"这一年|过去的?一年")
 # A day ("5月8日", "2026年5月8日", "2026-05-08") names when something happened, in a news item,
 # unless a future marker comes before it or a deadline/start word after it ("将于5月8日", "5月8日前").
@@ -236,10 +232,10 @@ def _scope_year(text: str) -> tuple[int | None, str]:
 
 
 def _vote(text: str, heading: bool, plan_year: int | None) -> str | None:
-    planned = len((_HEADING_PLANNED_CUES if heading else _PLANNED_CUES).findall(text))
+    planned = len((_HEADING_PLANNED if heading else SENTENCE_PLANNED).findall(text))
     if plan_year is not None:
         planned += len(_AROUND_NUMBER.findall(text))
-    achieved = len(_ACHIEVED_CUES.findall(text))
+    achieved = len(SENTENCE_ACHIEVED.findall(text))
     if planned == achieved:
         return None
     return PLANNED if planned > achieved else ACHIEVED
@@ -270,14 +266,3 @@ def _most_named_year(texts: list[str]) -> int | None:
     if not years:
         return None
     return max(years, key=lambda y: (years[y], y))
-
-
-def _t2s(text: str) -> str:
-    return _converter().convert(text)
-
-
-@lru_cache(maxsize=1)
-def _converter():
-    import opencc  # loads its dictionaries on first use, not at import
-
-    return opencc.OpenCC("t2s")

@@ -5,7 +5,7 @@ import pytest
 
 from bot.arith import AVERAGE, DIFF, MORE, RATIO, SUM, CannotCompute, compute
 from corpus.figures import asked_predicate, asked_unit, context_of, format_number, parse_figures
-from bot.gather import unit_matches
+from corpus.figures import unit_matches
 
 
 def one(text):

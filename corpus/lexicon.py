@@ -12,8 +12,8 @@ import re
 # --- punctuation -------------------------------------------------------------------------------
 CLAUSE_MARKS = "，,；;。：:！？!?…"          # where a clause ends
 ENUMERATION_MARK = "、"                       # between the items of a list inside a clause
-CLAUSE_END = re.compile(f"[{CLAUSE_MARKS}]")
-STRETCH_END = re.compile(f"[{CLAUSE_MARKS}{ENUMERATION_MARK}]")  # a clause end or an enumeration comma
+CLAUSE_END = re.compile(f"[{CLAUSE_MARKS}]|”(?=“)")  # "”“": one quoted highlight ends, another begins
+STRETCH_END = re.compile(f"[{CLAUSE_MARKS}{ENUMERATION_MARK}]|”(?=“)")  # a clause end or an enumeration comma
 QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{1,16})[”\"」』’']")
 
 # --- numerals ----------------------------------------------------------------------------------
@@ -151,9 +151,14 @@ EN_NOT_NAMES = frozenset(("what", "which", "when", "where", "whose", "does", "wi
                           "china", "chinese", "government", "year", "center", "centre", "how", "who", "why", "list"))
 
 # --- names and places ---------------------------------------------------------------------------------
-# Administrative places, by the word that ends their name: a place of the same kind as the asked
-# one but another name is another place ("西海岸新区" is not "崂山区").
-PLACE_SUFFIXES = ("自治区", "新区", "街道", "社区", "省", "市", "区", "县", "镇", "乡", "村", "州")
+# Places, by the word that ends their name. An administrative place of the same level as the
+# asked one but of another name is another place ("西海岸新区" is not "崂山区"); local ones name a
+# part of it. The generic words are places to jieba but name none ("城镇", "全区").
+ADMIN_SUFFIXES = ("自治区", "新区", "省", "市", "区", "县", "州")
+LOCAL_SUFFIXES = ("社区", "街道", "镇", "乡", "村")
+GENERIC_PLACES = frozenset(("城镇", "城中村", "乡村", "城市", "农村", "全国", "全省", "全市", "全区", "国内", "国外",
+                            "海外", "境内", "境外", "中国", "各地", "当地", "本地", "外地", "地方", "区", "市", "县", "省",
+                            "镇", "乡", "村", "社区", "街道", "新区", "城区", "市区", "辖区", "片区", "景区", "园区"))
 # Words that end the name of a thing ("…局", "…中心"): a claim naming one must find it in its sources.
 NAME_SUFFIXES = ("局", "园", "路", "村", "社区", "中心", "公司", "集团", "学校", "医院", "小学", "中学", "幼儿园", "基地",
                  "片区", "平台", "景区", "码头", "工程", "产业园", "集聚区", "大走廊", "训练场", "交易所", "银行",

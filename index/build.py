@@ -33,6 +33,7 @@ from corpus.errors import CorpusError
 from corpus.types import Document
 from index.catalog import Catalog, DocInfo, SQLiteRecordManager
 from index.chunk import Chunk, document_version, make_chunks
+from index.facts import clause_vectors, facts_of_sentences
 from index.settings import Settings
 
 # Bump when cleaning, sentence splitting or chunking changes: every document is then re-chunked.
@@ -84,12 +85,14 @@ class Report:
     kept: list[str] = field(default_factory=list)  # indexed documents whose file is gone, kept as indexed
     replaced: dict[str, str] = field(default_factory=dict)  # doc_id -> the other source it was indexed from
     embedded: int = 0
+    facts_rebuilt: int = 0  # unchanged documents whose facts a newer index.facts rebuilt
     seconds: float = 0.0
 
     def summary(self) -> str:
         parts = [f"{len(getattr(self, k))} {k}" for k in ("added", "updated", "removed", "unchanged", "skipped")]
         kept = f"; kept {len(self.kept)} whose file is gone: {', '.join(self.kept)}" if self.kept else ""
-        return f"{', '.join(parts)}; {self.embedded} chunks embedded in {self.seconds:.1f} s{kept}"
+        facts = f"; facts rebuilt for {self.facts_rebuilt}" if self.facts_rebuilt else ""
+        return f"{', '.join(parts)}; {self.embedded} chunks embedded in {self.seconds:.1f} s{facts}{kept}"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ class Index:
         self._embeddings = embeddings
         self._client = client
         self._store = None
+        self._sentence_vectors = None
         self._open_lock = threading.Lock()  # the web chat's first questions may arrive together
 
     @property
@@ -159,6 +163,33 @@ class Index:
                 from index.store import vector_store
                 self._store = vector_store(self.settings, embeddings, client=self._client)
             return self._store
+
+    @property
+    def sentence_vectors(self):
+        """Vectors of single sentences and clauses, embedded once and cached in the data dir."""
+        from index.sentvec import SentenceVectors
+
+        embeddings = self.embeddings  # takes the lock itself
+        with self._open_lock:
+            if self._sentence_vectors is None:
+                s = self.settings
+                self._sentence_vectors = SentenceVectors(s.data_dir / "sentence_vectors.sqlite", embeddings,
+                                                         model_key=f"{s.embed_model_path}|{s.embed_dtype}")
+            return self._sentence_vectors
+
+    def _fact_rows(self, doc_id: str, sentences) -> tuple[list, list[bytes]]:
+        """A document's facts and their clause vectors. The progress bar counts chunks: clause
+        embeddings (few, short, mostly cached) do not tick it."""
+        facts = facts_of_sentences(doc_id, sentences)
+        embeddings = self.embeddings
+        previous = getattr(embeddings, "on_progress", None)
+        if previous is not None:
+            embeddings.on_progress = None
+        try:
+            return facts, clause_vectors(facts, self.sentence_vectors)
+        finally:
+            if previous is not None:
+                embeddings.on_progress = previous
 
     @contextmanager
     def writer(self) -> Iterator[None]:
@@ -345,6 +376,7 @@ class Index:
         except (Cancelled, KeyboardInterrupt):
             self._sweep(orphans=True)  # what the unfinished document wrote; the committed ones stay
             raise
+        report.facts_rebuilt = self._refresh_facts(check)
         if full:
             keep = {d.doc_id for d in docs}
             for doc_id in sorted(set(committed) - keep):
@@ -373,8 +405,20 @@ class Index:
         result = index(lc_docs, self.records, store or self.store, cleanup=None, source_id_key="version",
                        key_encoder=lambda d: d.id, batch_size=WRITE_BATCH)
         for doc, version, chunks in versions:
-            self.catalog.commit_document(doc, version, len(chunks))
+            self.catalog.commit_document(doc, version, len(chunks), *self._fact_rows(doc.doc_id, doc.sentences))
         return result["num_added"]
+
+    def _refresh_facts(self, check: Callable[[], None]) -> int:
+        """Rebuild the facts of committed documents that an older ``FACTS_VERSION`` built (or none),
+        from their sentences in the catalog: any write brings every document's facts up to date,
+        uploads included, without reading a file or embedding a chunk."""
+        n = 0
+        versions = self.catalog.versions()
+        for doc_id in sorted(self.catalog.stale_facts()):
+            check()
+            facts, vectors = self._fact_rows(doc_id, self.catalog.sentences(doc_id))
+            n += self.catalog.commit_facts(doc_id, versions[doc_id], facts, vectors)
+        return n
 
     def _sweep(self, *, orphans: bool = True) -> None:
         """Delete chunks of versions nobody reads: replaced, removed or left by a killed run.

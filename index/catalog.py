@@ -17,6 +17,7 @@ from pathlib import Path
 from langchain_core.indexing import RecordManager
 
 from corpus.types import Document, Sentence
+from index.facts import FACTS_VERSION, Fact, fact_from_row, facts_table_rows
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -32,6 +33,15 @@ CREATE TABLE IF NOT EXISTS sentences (
     doc_id TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     raw_start INTEGER NOT NULL, raw_end INTEGER NOT NULL, section TEXT NOT NULL, period TEXT NOT NULL,
     year INTEGER, heading INTEGER NOT NULL, paragraph INTEGER NOT NULL, PRIMARY KEY (doc_id, idx));
+-- the fact table (index.facts): a row per figure, with the embedding of its clause
+CREATE TABLE IF NOT EXISTS facts (
+    doc_id TEXT NOT NULL, version TEXT NOT NULL, sentence INTEGER NOT NULL, n INTEGER NOT NULL, text TEXT NOT NULL,
+    value TEXT NOT NULL, unit TEXT NOT NULL, scale TEXT NOT NULL, qualifier TEXT NOT NULL, low TEXT,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, subject TEXT NOT NULL, clause TEXT NOT NULL,
+    clause_start INTEGER NOT NULL, clause_end INTEGER NOT NULL, period TEXT NOT NULL, year INTEGER,
+    place TEXT NOT NULL, vector BLOB, PRIMARY KEY (doc_id, sentence, n));
+-- which version of index.facts built a document's facts (a new one rebuilds them, not the chunks)
+CREATE TABLE IF NOT EXISTS fact_builds (doc_id TEXT PRIMARY KEY, version TEXT NOT NULL, facts_version TEXT NOT NULL);
 """
 
 
@@ -101,8 +111,10 @@ class Catalog:
                            (doc_id,) if doc_id else ())
         return [Sentence(*r[:10], heading=bool(r[10]), paragraph=r[11]) for r in rows]
 
-    def commit_document(self, doc: Document, version: str, n_chunks: int) -> None:
-        """Make ``version`` of ``doc`` the one readers see, with its sentences, in one transaction."""
+    def commit_document(self, doc: Document, version: str, n_chunks: int,
+                        facts: Sequence[Fact] = (), vectors: Sequence[bytes | None] = ()) -> None:
+        """Make ``version`` of ``doc`` the one readers see, with its sentences and facts (each with
+        its clause's vector, float32 bytes), in one transaction."""
         now = time.time()
         with self._lock:
             db = self._db
@@ -117,10 +129,51 @@ class Catalog:
                 db.executemany("INSERT INTO sentences VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                                [(s.doc_id, s.idx, s.text, s.start, s.end, s.raw_start, s.raw_end, s.section,
                                  s.period, s.year, int(s.heading), s.paragraph) for s in doc.sentences])
+                self._put_facts(doc.doc_id, version, facts, vectors)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+
+    def commit_facts(self, doc_id: str, version: str, facts: Sequence[Fact], vectors: Sequence[bytes | None]) -> bool:
+        """Replace the facts of a committed document version (a new ``FACTS_VERSION`` rebuilds them
+        without touching its chunks); False when that version is no longer the committed one."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT version FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+                if not row or row[0] != version:
+                    db.execute("ROLLBACK")
+                    return False
+                self._put_facts(doc_id, version, facts, vectors)
+                db.execute("COMMIT")
+                return True
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def _put_facts(self, doc_id: str, version: str, facts: Sequence[Fact], vectors: Sequence[bytes | None]) -> None:
+        if vectors and len(vectors) != len(facts):
+            raise ValueError(f"{len(facts)} facts but {len(vectors)} vectors")
+        db = self._db
+        db.execute("DELETE FROM facts WHERE doc_id = ?", (doc_id,))
+        rows = facts_table_rows(facts, version)
+        db.executemany("INSERT INTO facts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       [(*r, v) for r, v in zip(rows, vectors or [None] * len(rows))])
+        db.execute("INSERT OR REPLACE INTO fact_builds VALUES (?,?,?)", (doc_id, version, FACTS_VERSION))
+
+    def stale_facts(self) -> set[str]:
+        """Committed documents whose facts were built by another ``FACTS_VERSION`` (or never)."""
+        rows = self._query("SELECT d.doc_id FROM documents d LEFT JOIN fact_builds b ON b.doc_id = d.doc_id"
+                           " AND b.version = d.version WHERE b.facts_version IS NOT ? ", (FACTS_VERSION,))
+        return {r[0] for r in rows}
+
+    def facts(self) -> list[tuple[Fact, bytes | None]]:
+        """The facts of every committed document version, in document and sentence order."""
+        rows = self._query("SELECT f.* FROM facts f JOIN documents d ON d.doc_id = f.doc_id AND d.version = f.version"
+                           " ORDER BY f.doc_id, f.sentence, f.n")
+        return [(fact_from_row(r), r[19]) for r in rows]
 
     def set_title(self, doc_id: str, title: str) -> bool:
         """Rename a committed document (the title shown to users); False if there is no such document.
@@ -139,6 +192,8 @@ class Catalog:
             self._db.execute("BEGIN IMMEDIATE")
             cur = self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             self._db.execute("DELETE FROM sentences WHERE doc_id = ?", (doc_id,))
+            self._db.execute("DELETE FROM facts WHERE doc_id = ?", (doc_id,))
+            self._db.execute("DELETE FROM fact_builds WHERE doc_id = ?", (doc_id,))
             self._db.execute("COMMIT")
             return cur.rowcount > 0
 

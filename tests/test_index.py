@@ -244,3 +244,23 @@ def test_set_title_renames_a_document_and_an_unchanged_reindex_keeps_it(settings
     assert not idx.catalog.set_title("nope.txt", "x")
     with pytest.raises(ValueError, match="must not be empty"):
         idx.catalog.set_title(doc, "  ")
+
+
+def test_facts_are_committed_with_their_document_and_rebuilt_without_its_chunks(settings, fake_embeddings,
+                                                                                 monkeypatch):
+    import index.catalog
+    import index.facts
+
+    idx = Index(settings, embeddings=fake_embeddings)
+    idx.build([SEED])
+    facts = idx.catalog.facts()
+    assert len(facts) == 59 and all(vector for _, vector in facts), "every figure, each with its clause's vector"
+    assert not idx.catalog.stale_facts()
+    monkeypatch.setattr(index.catalog, "FACTS_VERSION", "newer")  # as if index.facts changed
+    chunks_before = fake_embeddings.embedded
+    report = idx.build([SEED])
+    assert report.unchanged == [SEED.name] and report.facts_rebuilt == 1
+    assert fake_embeddings.embedded == chunks_before, "clause vectors come from the cache; no chunk is embedded"
+    assert not idx.catalog.stale_facts()
+    idx.remove(SEED.name)
+    assert idx.catalog.facts() == []
